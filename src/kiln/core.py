@@ -1,0 +1,74 @@
+"""The part of a Workspace every subsystem builds on: settings, metadata store, artifact store."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from kiln.settings import Settings
+
+if TYPE_CHECKING:
+    from kiln.artifacts.base import ArtifactStore
+    from kiln.metadata.base import MetadataStore
+
+Self = TypeVar("Self", bound="WorkspaceCore")
+
+
+class WorkspaceCore:
+    """Opens the stores named by the settings (or by explicit URLs) and closes them."""
+
+    def __init__(
+        self,
+        db_url: str | None = None,
+        artifacts_url: str | None = None,
+        *,
+        home: str | Path | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        from kiln.artifacts import open_artifact_store
+        from kiln.metadata import open_metadata_store
+
+        if settings is None:
+            settings = Settings.load(home=home, db_url=db_url, artifacts_url=artifacts_url)
+        self.settings = settings
+        self.store: MetadataStore = open_metadata_store(settings.db_url)
+        self.artifacts: ArtifactStore = open_artifact_store(settings.artifacts_url)
+        self._closers: list[Any] = []
+
+    @classmethod
+    def ephemeral(cls: type[Self]) -> Self:
+        """A workspace in a new temporary folder, removed when the workspace is closed
+        or garbage-collected. Meant for tests and notebooks."""
+        home = Path(tempfile.mkdtemp(prefix="kiln-"))
+        ws = cls(settings=Settings(home=home))
+        ws._closers.append(lambda: shutil.rmtree(home, ignore_errors=True))
+        weakref.finalize(ws, shutil.rmtree, home, True)
+        return ws
+
+    @property
+    def user(self) -> str:
+        return self.settings.user
+
+    def close(self) -> None:
+        """Write pending metrics and release connections."""
+        self.store.close()
+        for closer in self._closers:
+            closer()
+        self._closers.clear()
+
+    def __enter__(self: Self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        from kiln.metadata.sql.engine import redact
+
+        return (
+            f"{type(self).__name__}(db_url={redact(self.settings.db_url)!r}, "
+            f"artifacts_url={self.settings.artifacts_url!r})"
+        )

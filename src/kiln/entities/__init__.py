@@ -1,0 +1,23 @@
+"""Plain typed records that every layer passes around. No I/O here.
+
+Times are integer milliseconds since the Unix epoch, as in MLflow.
+"""
+
+from __future__ import annotations
+
+from kiln.entities._lineage import LineageEdge
+from kiln.entities._model import AliasEvent, ModelVersion, RegisteredModel, Signature
+from kiln.entities._run import Experiment, Metric, Run, RunArtifact, RunStatus
+
+__all__ = [
+    "AliasEvent",
+    "Experiment",
+    "LineageEdge",
+    "Metric",
+    "ModelVersion",
+    "RegisteredModel",
+    "Run",
+    "RunArtifact",
+    "RunStatus",
+    "Signature",
+]

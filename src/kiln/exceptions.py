@@ -1,0 +1,80 @@
+"""Every error kiln raises on purpose.
+
+The tree::
+
+    KilnError                      one line for the user: the bad value and what is accepted
+    ├── ConfigError                a setting that cannot be used (bad URL, bad kiln.yaml)
+    ├── StoreUnavailableError      the metadata store cannot be reached
+    ├── NotFoundError              unknown run, experiment, model, version, alias or artifact
+    ├── InvalidArgumentError       a value of the wrong type or shape
+    │   └── FilterSyntaxError      a malformed ``search_runs`` filter or ``order_by``
+    ├── ConflictError              the object exists already or changed under us
+    ├── NoActiveRunError           a fluent call that needs ``kiln.start_run()`` first
+    ├── ArtifactCorruptedError     an artifact whose bytes no longer match its sha256
+    ├── SignatureError             model input that does not match the model's signature
+    └── MigrationError             the database schema is newer than this kiln
+
+The CLI prints ``error: <message>`` and exits 2 for any of them; nothing else
+is caught, so a real bug still shows its traceback.
+"""
+
+from __future__ import annotations
+
+
+class KilnError(Exception):
+    """Base class: the message is one line naming the bad value and what is accepted."""
+
+
+class ConfigError(KilnError):
+    """A setting (environment variable, ``kiln.yaml`` key or argument) cannot be used."""
+
+
+class StoreUnavailableError(KilnError):
+    """The metadata store at the configured URL cannot be reached or opened."""
+
+
+class NotFoundError(KilnError):
+    """The named object does not exist."""
+
+
+class InvalidArgumentError(KilnError, ValueError):
+    """An argument has the wrong type or an unaccepted value."""
+
+
+class FilterSyntaxError(InvalidArgumentError):
+    """A ``search_runs`` filter or ``order_by`` expression cannot be parsed."""
+
+
+class ConflictError(KilnError):
+    """The object already exists, or was changed concurrently."""
+
+
+class NoActiveRunError(KilnError):
+    """A fluent logging call was made outside ``kiln.start_run()``."""
+
+
+class ArtifactCorruptedError(KilnError):
+    """An artifact's bytes do not hash to the sha256 it was stored under."""
+
+
+class SignatureError(InvalidArgumentError):
+    """Model input does not match the model's signature."""
+
+
+class MigrationError(KilnError):
+    """The database was written by a newer kiln, or its schema cannot be upgraded."""
+
+
+__all__ = [
+    "ArtifactCorruptedError",
+    "ConfigError",
+    "ConflictError",
+    "FilterSyntaxError",
+    "InvalidArgumentError",
+    "KilnError",
+    "MigrationError",
+    "NoActiveRunError",
+    "NotFoundError",
+    "SignatureError",
+    "StoreUnavailableError",
+]

@@ -1,0 +1,104 @@
+"""Buffered metric writes: points are queued in memory and written in batches.
+
+A batch is written when the run ends, when anything reads metrics back, when
+the process exits normally, when the queue reaches ``max_points``, and by a
+background thread every ``interval`` seconds. What a hard crash (SIGKILL, power
+loss) can lose: the points logged in the last ``interval`` seconds (default 1 s).
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import weakref
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiln.entities import Metric
+    from kiln.metadata.base import MetadataStore
+
+
+class MetricBuffer:
+    """Queues ``(run_id, Metric)`` points for one store and writes them in batches."""
+
+    def __init__(self, store: MetadataStore, interval: float = 1.0, max_points: int = 50_000):
+        self._store = store
+        self._interval = interval
+        self._max_points = max_points
+        self._points: list[tuple[str, Metric]] = []
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        _LIVE.add(self)
+
+    def add(self, run_id: str, metric: Metric) -> None:
+        with self._lock:
+            self._points.append((run_id, metric))
+            full = len(self._points) >= self._max_points
+            if self._thread is None and not self._closed:
+                self._start()
+        if full:
+            self.flush()
+
+    def extend(self, run_id: str, metrics: list[Metric]) -> None:
+        with self._lock:
+            self._points.extend((run_id, m) for m in metrics)
+            full = len(self._points) >= self._max_points
+            if self._thread is None and not self._closed:
+                self._start()
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every queued point now. On failure the points stay queued."""
+        with self._write_lock:
+            with self._lock:
+                points, self._points = self._points, []
+            if not points:
+                return
+            try:
+                self._store.write_metrics(points)
+            except BaseException:
+                with self._lock:
+                    self._points[:0] = points
+                raise
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._points)
+
+    def close(self) -> None:
+        """Flush and stop the background thread."""
+        self._closed = True
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+        self.flush()
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="kiln-metric-flush", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._closed:
+            self._wake.wait(self._interval)
+            if self._closed:
+                return
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - retried on the next tick and on run end
+                continue
+
+
+_LIVE: weakref.WeakSet[MetricBuffer] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_all_at_exit() -> None:
+    for buffer in list(_LIVE):
+        try:
+            buffer.close()
+        except Exception:  # noqa: BLE001 - exiting; nothing left to report to
+            continue
