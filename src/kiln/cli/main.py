@@ -1,0 +1,73 @@
+"""The ``kiln`` command: subcommands are loaded lazily; errors become one line and exit 2."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from kiln import __version__
+
+SUBCOMMANDS = {
+    "runs": ("kiln.cli.runs", "runs", "Tracked runs: list, show, compare."),
+    "experiments": ("kiln.cli.runs", "experiments", "Experiments: list."),
+    "models": ("kiln.cli.models", "models", "Registered models, versions and aliases."),
+    "artifacts": ("kiln.cli.artifacts", "artifacts", "Fetch logged artifacts."),
+    "demo": ("kiln.cli.demo", "demo", "Run the whole lifecycle on a real dataset."),
+}
+
+
+class LazyGroup(click.Group):
+    """Imports a subcommand's module only when it runs (keeps ``kiln --help`` fast)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = SUBCOMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module, attr, _ = entry
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, SUBCOMMANDS[name][2]) for name in sorted(SUBCOMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(__version__, prog_name="kiln")
+def cli() -> None:
+    """kiln: data, pipelines, tracking, registry, serving and monitoring in one tool.
+
+    Settings come from KILN_HOME (default ./.kiln), KILN_DB_URL and
+    KILN_ARTIFACTS_URL, then kiln.yaml, then defaults.
+    """
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point of the ``kiln`` console script."""
+    from kiln.exceptions import KilnError
+
+    try:
+        return cli.main(args=argv, prog_name="kiln", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if exc.exit_code in (1, 2) else exc.exit_code)
+    except KilnError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

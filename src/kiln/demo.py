@@ -1,0 +1,140 @@
+"""The lifecycle demo behind ``kiln demo``, on scikit-learn's breast cancer data (no network).
+
+Later stages (data versions, features, pipelines, serving, monitoring) add
+their steps here as they land.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from kiln.entities import ModelVersion
+    from kiln.workspace import Workspace
+
+EXPERIMENT = "breast-cancer"
+MODEL_NAME = "breast-cancer-clf"
+SWEEP: list[dict[str, Any]] = [
+    {"C": c, "class_weight": cw} for c in (0.01, 0.1, 1.0, 10.0) for cw in ("none", "balanced")
+]
+
+
+@dataclass
+class DemoResult:
+    """What the demo made, for the summary and for tests."""
+
+    run_ids: list[str] = field(default_factory=list)
+    best_run_id: str = ""
+    best_auc: float = 0.0
+    model_version: ModelVersion | None = None
+    predictions: list[int] = field(default_factory=list)
+    truth: list[int] = field(default_factory=list)
+    load_seconds: float = 0.0
+
+
+def run_demo(ws: Workspace, console: Console) -> DemoResult:
+    """Sweep, track, register the best model, promote it, load it back and predict."""
+    from rich.progress import Progress
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    import kiln
+
+    data = load_breast_cancer(as_frame=True)
+    X, y = data.data, data.target
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, random_state=0, stratify=y
+    )
+    console.print(
+        f"[bold]1. Data[/]: scikit-learn's breast cancer set, {len(X)} rows x {X.shape[1]} "
+        f"features (train {len(X_train)}, test {len(X_test)})"
+    )
+    result = DemoResult()
+    with kiln.use_workspace(ws), Progress(console=console, transient=True) as progress:
+        task = progress.add_task("2. Sweep: training", total=len(SWEEP))
+        for params in SWEEP:
+            result.run_ids.append(_train_one(params, X_train, X_test, y_train, y_test))
+            progress.advance(task)
+    console.print(f"[bold]2. Sweep[/]: {len(SWEEP)} tracked runs in experiment {EXPERIMENT!r}")
+
+    best = ws.search_run_objects(EXPERIMENT, filter=f"run_id IN ({_quoted(result.run_ids)})",
+                                 order_by=["metrics.auc DESC", "metrics.log_loss ASC"],
+                                 max_results=1)[0]
+    result.best_run_id, result.best_auc = best.run_id, best.metrics["auc"]
+    mv = ws.register_model(f"runs:/{best.run_id}/model", MODEL_NAME,
+                           description=f"best of the sweep: C={best.params['C']}, "
+                                       f"class_weight={best.params['class_weight']}")
+    result.model_version = mv
+    console.print(
+        f"[bold]3. Registry[/]: best run {best.name} (auc {best.metrics['auc']:.4f}) "
+        f"registered as {MODEL_NAME} version {mv.version}"
+    )
+    ws.set_alias(MODEL_NAME, "production", mv.version)
+    console.print(f"[bold]4. Promotion[/]: {MODEL_NAME}@production -> version {mv.version}")
+
+    start = time.perf_counter()
+    model = ws.load_model(f"models:/{MODEL_NAME}@production")
+    result.load_seconds = time.perf_counter() - start
+    sample = X_test.head(8)
+    result.predictions = [int(p) for p in model.predict(sample)]
+    result.truth = [int(t) for t in y_test.head(8)]
+    console.print(
+        f"[bold]5. Serving check[/]: loaded models:/{MODEL_NAME}@production in "
+        f"{result.load_seconds * 1000:.0f} ms (hash verified); predictions "
+        f"{result.predictions} vs truth {result.truth}"
+    )
+    return result
+
+
+def _train_one(params: dict[str, Any], X_train: Any, X_test: Any, y_train: Any, y_test: Any
+               ) -> str:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss, roc_auc_score
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import kiln
+
+    name = f"lr-C{params['C']}-{params['class_weight']}"
+    with kiln.start_run(experiment=EXPERIMENT, name=name, tags={"stage": "sweep"}) as run:
+        kiln.log_params({**params, "model": "LogisticRegression", "scaler": "standard"})
+        cw = None if params["class_weight"] == "none" else params["class_weight"]
+        model = make_pipeline(
+            StandardScaler(), LogisticRegression(C=params["C"], class_weight=cw, max_iter=5000)
+        )
+        for fold, score in enumerate(cross_val_score(model, X_train, y_train, cv=5,
+                                                     scoring="roc_auc")):
+            kiln.log_metric("cv_auc", float(score), step=fold)
+        model.fit(X_train, y_train)
+        proba = model.predict_proba(X_test)[:, 1]
+        pred = model.predict(X_test)
+        kiln.log_metrics({
+            "auc": float(roc_auc_score(y_test, proba)),
+            "accuracy": float(accuracy_score(y_test, pred)),
+            "f1": float(f1_score(y_test, pred)),
+            "log_loss": float(log_loss(y_test, proba)),
+        })
+        kiln.log_text(_report(name, confusion_matrix(y_test, pred)), "report.html")
+        kiln.log_model(model, input_example=X_train.head(5))
+        return run.run_id
+
+
+def _report(name: str, matrix: Any) -> str:
+    cells = "".join(
+        f"<tr><th>true {i}</th>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>"
+        for i, row in enumerate(matrix.tolist())
+    )
+    return (
+        f"<!doctype html><title>{html.escape(name)}</title><h1>{html.escape(name)}</h1>"
+        f"<table border=1><tr><th></th><th>pred 0</th><th>pred 1</th></tr>{cells}</table>"
+    )
+
+
+def _quoted(values: list[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
