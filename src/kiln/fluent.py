@@ -220,7 +220,7 @@ def log_model(
 
 def search_runs(
     experiment: str | Sequence[str] | None = None,
-    filter: str | None = None,  # noqa: A002 - MLflow's name
+    filter: str | None = None,
     order_by: Sequence[str] | str | None = None,
     max_results: int = 1000,
 ) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""The one typed settings object: ``KILN_*`` environment variables, then ``kiln.yaml``, then defaults.
+"""The one typed settings object: ``KILN_*`` variables, then ``kiln.yaml``, then defaults.
 
 >>> from kiln.settings import Settings
 >>> s = Settings.load()

@@ -1,4 +1,4 @@
-"""The artifact store interface: bytes kept by their sha256, written atomically, verified on read."""
+"""The artifact store interface: bytes kept by sha256, written atomically, verified on read."""
 
 from __future__ import annotations
 

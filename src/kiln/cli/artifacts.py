@@ -33,7 +33,7 @@ def list_artifacts(run_id: str, as_json: bool) -> None:
 def get_artifact(ref: str, path: str | None, dest: Path) -> None:
     """Fetch artifact PATH of run REF, or the object REF=sha256:<hex> itself."""
     ws = workspace()
-    if ref.startswith("sha256:") or path is None and len(ref) == 64:
+    if ref.startswith("sha256:") or (path is None and len(ref) == 64):
         target = dest / ref.removeprefix("sha256:") if dest.is_dir() else dest
         ws.artifacts.get_file(ref, target)
         click.echo(str(target))

@@ -115,7 +115,9 @@ class _Parser:
             found = f"{tok.text!r} at position {tok.pos}"
         else:
             found = "the end"
-        return FilterSyntaxError(f"invalid {self.what} {self.text!r}: expected {expected}, found {found}")
+        return FilterSyntaxError(
+            f"invalid {self.what} {self.text!r}: expected {expected}, found {found}"
+        )
 
     def peek(self) -> _Tok | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -209,7 +211,7 @@ def _comparison(p: _Parser, kind: Kind, key: str) -> Clause:
     if op == "NOT" and p.peek_word("IN"):
         p.take()
         op = "NOT IN"
-    allowed = COMPARISONS + ("IN", "NOT IN") if numeric else STRING_OPERATORS
+    allowed = (*COMPARISONS, "IN", "NOT IN") if numeric else STRING_OPERATORS
     if op not in allowed:
         p.i -= 1
         raise p.fail(f"an operator for {kind} {key!r} ({' '.join(allowed)})")

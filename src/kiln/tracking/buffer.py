@@ -88,7 +88,7 @@ class MetricBuffer:
                 return
             try:
                 self.flush()
-            except Exception:  # noqa: BLE001 - retried on the next tick and on run end
+            except Exception:
                 continue
 
 
@@ -100,5 +100,5 @@ def _flush_all_at_exit() -> None:
     for buffer in list(_LIVE):
         try:
             buffer.close()
-        except Exception:  # noqa: BLE001 - exiting; nothing left to report to
+        except Exception:
             continue

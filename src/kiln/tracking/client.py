@@ -1,4 +1,4 @@
-"""Experiment tracking on an explicit Workspace: the methods behind ``kiln.start_run`` and friends."""
+"""Experiment tracking on an explicit Workspace: the methods behind ``kiln.start_run``."""
 
 from __future__ import annotations
 
@@ -218,7 +218,7 @@ class TrackingClient(WorkspaceCore):
     def search_runs(
         self,
         experiment: str | Sequence[str] | None = None,
-        filter: str | None = None,  # noqa: A002 - MLflow's name
+        filter: str | None = None,
         order_by: Sequence[str] | str | None = None,
         max_results: int = 1000,
         *,
@@ -235,7 +235,7 @@ class TrackingClient(WorkspaceCore):
     def search_run_objects(
         self,
         experiment: str | Sequence[str] | None = None,
-        filter: str | None = None,  # noqa: A002
+        filter: str | None = None,
         order_by: Sequence[str] | str | None = None,
         max_results: int = 1000,
         *,
@@ -258,7 +258,8 @@ class TrackingClient(WorkspaceCore):
         query = RunQuery(
             experiment_ids=exp_ids,
             clauses=parse_filter(filter),
-            order_by=parse_order_by(order_by),
+            order_by=parse_order_by(list(order_by) if order_by is not None
+                                    and not isinstance(order_by, str) else order_by),
             max_results=max_results,
             parent_run_id=parent_run_id,
         )

@@ -1,4 +1,4 @@
-"""Alembic environment: always runs on the connection kiln hands it (see ``kiln.metadata.migrate``)."""
+"""Alembic environment: runs on the connection kiln hands it (``kiln.metadata.sql.engine``)."""
 
 from __future__ import annotations
 

@@ -41,6 +41,10 @@ class SqlRegistry(SqlBase):
                         name=name, created_at=created_at, description=""
                     )
                     conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
+                    # Lock the model's row so concurrent writers number versions in turn
+                    # (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers).
+                    rm = t.registered_models
+                    conn.execute(select(rm.c.name).where(rm.c.name == name).with_for_update())
                     latest = conn.execute(
                         select(func.max(mv.c.version)).where(mv.c.name == name)
                     ).scalar()
@@ -70,6 +74,7 @@ class SqlRegistry(SqlBase):
         with self._read() as conn:
             row = conn.execute(select(mv).where(mv.c.name == name, mv.c.version == version)).first()
             if row is None:
+                self._require_model(conn, name)
                 versions = self._versions(conn, name)
                 raise NotFoundError(
                     f"model {name!r} has no version {version}; versions: "
@@ -161,7 +166,7 @@ class SqlRegistry(SqlBase):
             ).scalar()
             if version is None:
                 self._missing_alias(conn, name, alias)
-        return int(version)
+        return int(version)  # type: ignore[arg-type]  # None raised above
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
         e = t.alias_events

@@ -70,7 +70,11 @@ def build_search(query: RunQuery) -> Select[Any]:
 def _compare(col: Any, clause: Clause) -> ColumnElement[bool]:
     op, value = clause.op, clause.value
     if clause.kind == "attribute" and clause.key == "status":
-        value = tuple(str(v).upper() for v in value) if isinstance(value, tuple) else str(value).upper()
+        value = (
+            tuple(str(v).upper() for v in value)
+            if isinstance(value, tuple)
+            else str(value).upper()
+        )
     if op == "=":
         return col == value  # type: ignore[no-any-return]
     if op == "!=":
@@ -90,5 +94,5 @@ def _compare(col: Any, clause: Clause) -> ColumnElement[bool]:
     if op == "IN":
         return col.in_(value)  # type: ignore[no-any-return]
     if op == "NOT IN":
-        return not_(col.in_(value))
+        return not_(col.in_(value))  # type: ignore[no-any-return]
     raise AssertionError(f"operator {op!r} passed the parser")

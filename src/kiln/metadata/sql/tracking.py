@@ -321,21 +321,21 @@ class SqlTracking(SqlBase):
         return [
             Run(
                 run_id=rid,
-                experiment_id=row.experiment_id,
-                experiment=row.experiment,
-                name=row.name,
-                status=RunStatus(row.status),
-                start_time=row.start_time,
-                end_time=row.end_time,
-                user=row.user,
-                parent_run_id=row.parent_run_id,
-                error=row.error,
+                experiment_id=rec.experiment_id,
+                experiment=rec.experiment,
+                name=rec.name,
+                status=RunStatus(rec.status),
+                start_time=rec.start_time,
+                end_time=rec.end_time,
+                user=rec.user,
+                parent_run_id=rec.parent_run_id,
+                error=rec.error,
                 params=kv[rid]["params"],
                 metrics=kv[rid]["metrics"],
                 tags=kv[rid]["tags"],
             )
             for rid in run_ids
-            if (row := rows.get(rid)) is not None
+            if (rec := rows.get(rid)) is not None
         ]
 
 

@@ -37,13 +37,13 @@ class SklearnFlavor:
             from importlib.metadata import version
 
             meta["sklearn_version"] = version("scikit-learn")
-        except Exception:  # noqa: BLE001 - recorded when known
+        except Exception:
             pass
         return meta
 
     def load(self, path: Path, meta: dict[str, Any]) -> Any:
         with open(path / meta.get("file", _FILE), "rb") as f:
-            return pickle.load(f)  # noqa: S301 - see the class docstring
+            return pickle.load(f)
 
 
 def _qualname(obj: object) -> str:

@@ -1,0 +1,35 @@
+# Two commands matter: `make demo` and `make test`. Both set up .venv themselves.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
+
+.PHONY: demo test lint bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.demo-installed: pyproject.toml | $(PY)
+	$(PIP) -e ".[sklearn]"
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(PY)
+	$(PIP) -e ".[test]"
+	touch $@ $(VENV)/.demo-installed
+
+demo: $(VENV)/.demo-installed
+	$(VENV)/bin/kiln demo
+
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/mypy src
+
+test: lint
+	$(VENV)/bin/pytest
+
+bench: $(VENV)/.test-installed
+	$(PY) bench/bench_tracking.py
+
+clean:
+	rm -rf $(VENV) .kiln .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,16 @@
+"""Conformance kits: subclass a suite and provide its fixture to check a backend.
+
+>>> # in your tests:
+>>> # class TestMyStore(MetadataStoreSuite):
+>>> #     @pytest.fixture
+>>> #     def store(self): return MyStore(...)
+
+Every in-tree backend runs these suites; third-party backends should too.
+"""
+
+from __future__ import annotations
+
+from kiln.testing.artifacts import ArtifactStoreSuite
+from kiln.testing.metadata import MetadataStoreSuite
+
+__all__ = ["ArtifactStoreSuite", "MetadataStoreSuite"]
