@@ -14,7 +14,7 @@ from kiln.entities import Experiment, Metric, Run, RunArtifact, RunStatus
 from kiln.exceptions import ConflictError, NotFoundError
 from kiln.metadata import schema as t
 from kiln.metadata.sql._base import SqlBase
-from kiln.metadata.sql.search import build_search
+from kiln.metadata.sql.search import search_run_ids
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -167,10 +167,8 @@ class SqlTracking(SqlBase):
         return [Metric(r.key, _nan(r.value), r.step, r.timestamp) for r in rows]
 
     def search_runs(self, query: RunQuery) -> list[Run]:
-        stmt = build_search(query)
         with self._read() as conn:
-            ids = list(conn.execute(stmt).scalars())
-            return self._load_runs(conn, ids)
+            return self._load_runs(conn, search_run_ids(conn, query))
 
     def log_artifact(self, artifact: RunArtifact) -> None:
         with self._write() as conn:
