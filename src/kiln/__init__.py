@@ -18,42 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_FLUENT = (
-    "ActiveRun",
-    "active_run",
-    "delete_alias",
-    "end_run",
-    "get_metric_history",
-    "get_model_version",
-    "get_run",
-    "get_workspace",
-    "load_model",
-    "log_artifact",
-    "log_metric",
-    "log_metrics",
-    "log_model",
-    "log_param",
-    "log_params",
-    "log_text",
-    "search_runs",
-    "set_alias",
-    "set_tag",
-    "set_tags",
-    "set_workspace",
-    "start_run",
-    "use_workspace",
-)
-_LAZY: dict[str, str] = {name: "kiln.fluent" for name in _FLUENT}
-_LAZY.update(
-    {
-        "Workspace": "kiln.workspace",
-        "Settings": "kiln.settings",
-        "autolog": "kiln.autolog",
-        "infer_signature": "kiln.registry.signature",
-        "KilnError": "kiln.exceptions",
-    }
-)
-
 __all__ = [
     "ActiveRun",
     "KilnError",
@@ -85,6 +49,18 @@ __all__ = [
     "start_run",
     "use_workspace",
 ]
+
+# Where each public name lives; everything not listed elsewhere comes from kiln.fluent.
+_HOMES = {
+    "Workspace": "kiln.workspace",
+    "Settings": "kiln.settings",
+    "autolog": "kiln.autolog",
+    "infer_signature": "kiln.registry.signature",
+    "KilnError": "kiln.exceptions",
+}
+_LAZY: dict[str, str] = {
+    name: _HOMES.get(name, "kiln.fluent") for name in __all__ if name != "__version__"
+}
 
 if TYPE_CHECKING:
     from kiln.autolog import autolog

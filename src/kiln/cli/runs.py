@@ -67,8 +67,14 @@ def list_runs(
     if as_json:
         emit_json([_run_json(r) for r in found])
         return
-    metric_keys = sorted({k for r in found for k in r.metrics})[:6]
-    columns = ["run_id", "experiment", "name", "status", "start_time"]
+    # Keep the table readable in 80 columns: ordered-by metrics first, then a few others.
+    ordered = [o.split()[0].removeprefix("metrics.") for o in order_by
+               if o.startswith("metrics.")]
+    others = sorted({k for r in found for k in r.metrics} - set(ordered))
+    metric_keys = (ordered + others)[:4]
+    columns = ["run_id", "name", "status", "start_time"]
+    if len({r.experiment for r in found}) > 1:
+        columns.insert(1, "experiment")
     columns += [f"metrics.{k}" for k in metric_keys]
     emit([_run_row(r, metric_keys) for r in found], columns, False, title="Runs")
 

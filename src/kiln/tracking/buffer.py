@@ -13,19 +13,21 @@ import threading
 import weakref
 from typing import TYPE_CHECKING
 
+from kiln.entities import Metric
+
 if TYPE_CHECKING:
-    from kiln.entities import Metric
     from kiln.metadata.base import MetadataStore
 
 
 class MetricBuffer:
-    """Queues ``(run_id, Metric)`` points for one store and writes them in batches."""
+    """Queues metric points for one store and writes them in batches."""
 
     def __init__(self, store: MetadataStore, interval: float = 1.0, max_points: int = 50_000):
         self._store = store
         self._interval = interval
         self._max_points = max_points
-        self._points: list[tuple[str, Metric]] = []
+        # Raw (run_id, key, value, step, timestamp) tuples: cheaper to queue than records.
+        self._points: list[tuple[str, str, float, int, int]] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._wake = threading.Event()
@@ -33,9 +35,9 @@ class MetricBuffer:
         self._thread: threading.Thread | None = None
         _LIVE.add(self)
 
-    def add(self, run_id: str, metric: Metric) -> None:
+    def add(self, run_id: str, key: str, value: float, step: int, timestamp: int) -> None:
         with self._lock:
-            self._points.append((run_id, metric))
+            self._points.append((run_id, key, value, step, timestamp))
             full = len(self._points) >= self._max_points
             if self._thread is None and not self._closed:
                 self._start()
@@ -44,7 +46,7 @@ class MetricBuffer:
 
     def extend(self, run_id: str, metrics: list[Metric]) -> None:
         with self._lock:
-            self._points.extend((run_id, m) for m in metrics)
+            self._points.extend((run_id, m.key, m.value, m.step, m.timestamp) for m in metrics)
             full = len(self._points) >= self._max_points
             if self._thread is None and not self._closed:
                 self._start()
@@ -59,7 +61,7 @@ class MetricBuffer:
             if not points:
                 return
             try:
-                self._store.write_metrics(points)
+                self._store.write_metrics([(p[0], Metric(*p[1:])) for p in points])
             except BaseException:
                 with self._lock:
                     self._points[:0] = points

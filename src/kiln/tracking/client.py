@@ -123,7 +123,7 @@ class TrackingClient(WorkspaceCore):
             value = check.metric_value(key, value)
         if type(step) is not int:
             step = check.step(key, step)
-        self.metric_buffer.add(run_id, Metric(key, value, step, timestamp or now_ms()))
+        self.metric_buffer.add(run_id, key, value, step, timestamp or now_ms())
 
     def log_metrics(
         self, run_id: str, metrics: Mapping[str, float], step: int | None = None
