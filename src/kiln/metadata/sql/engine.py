@@ -39,7 +39,12 @@ def create_engine(url: str) -> Engine:
     if backend == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailableError(
+                    f"cannot create the folder of SQLite database {database!r}: {exc.strerror}"
+                ) from None
         engine = sa_create_engine(
             parsed, connect_args={"timeout": 60, "check_same_thread": False}
         )
