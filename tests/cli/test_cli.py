@@ -118,5 +118,19 @@ def test_bad_input_is_one_line_exit_2(home: Path, args: list[str], env: dict[str
 def test_help_lists_commands(home: Path) -> None:
     out = kiln_cli(home, "--help")
     assert out.returncode == 0
-    for cmd in ("runs", "models", "artifacts", "demo", "experiments"):
+    for cmd in ("runs", "models", "artifacts", "demo", "experiments", "lineage"):
         assert cmd in out.stdout
+
+
+def test_lineage_walks_both_ways(home: Path) -> None:
+    run_id = (home / "last_run").read_text()
+    up = json.loads(kiln_cli(home, "lineage", "models:/churn-clf@production", "--json").stdout)
+    assert up["node"] == {"kind": "model_version", "id": "churn-clf/2"}
+    assert [(n["kind"], n["id"], n["relation"]) for n in up["upstream"]] == [
+        ("run", run_id, "produced")]
+    down = json.loads(kiln_cli(home, "lineage", run_id, "--json").stdout)
+    assert [n["id"] for n in down["downstream"]] == ["churn-clf/2"]
+    tree = kiln_cli(home, "lineage", f"run:{run_id}")
+    assert tree.returncode == 0 and "model_version:churn-clf/2" in tree.stdout
+    bad = kiln_cli(home, "lineage", "model_version:churn-clf/9")
+    assert bad.returncode == 2 and "no version 9" in bad.stderr
