@@ -16,6 +16,8 @@ class RunStatus(str, enum.Enum):
 
     @classmethod
     def parse(cls, value: str | RunStatus) -> RunStatus:
+        if isinstance(value, RunStatus):
+            return value
         from kiln.exceptions import InvalidArgumentError
 
         try:

@@ -55,8 +55,15 @@ class TrackingStore(Protocol):
     ) -> Run: ...
     def get_run(self, run_id: str) -> Run: ...
     def end_run(
-        self, run_id: str, status: RunStatus, end_time: int, error: str | None = None
-    ) -> None: ...
+        self,
+        run_id: str,
+        status: RunStatus,
+        end_time: int,
+        error: str | None = None,
+        metrics: Sequence[tuple[str, Metric]] = (),
+    ) -> None:
+        """End the run, writing ``metrics`` (still-buffered points) in the same transaction."""
+        ...
     def log_batch(
         self,
         run_id: str,

@@ -67,6 +67,17 @@ class MetricBuffer:
                     self._points[:0] = points
                 raise
 
+    def take(self) -> list[tuple[str, Metric]]:
+        """Remove and return every queued point (give them back with :meth:`restore`)."""
+        with self._write_lock, self._lock:
+            points, self._points = self._points, []
+        return [(p[0], Metric(*p[1:])) for p in points]
+
+    def restore(self, points: list[tuple[str, Metric]]) -> None:
+        """Queue points again that a failed write took out."""
+        with self._lock:
+            self._points[:0] = [(r, m.key, m.value, m.step, m.timestamp) for r, m in points]
+
     def pending(self) -> int:
         with self._lock:
             return len(self._points)

@@ -90,8 +90,14 @@ class TrackingClient(WorkspaceCore):
         if parsed is RunStatus.RUNNING:
             raise InvalidArgumentError("status 'RUNNING' does not end a run; use FINISHED, "
                                        "FAILED or KILLED")
-        self.flush()
-        self.store.end_run(run_id, parsed, now_ms(), error)
+        # Buffered points go in the same transaction as the status change.
+        pending = self._buffer.take() if self._buffer is not None else []
+        try:
+            self.store.end_run(run_id, parsed, now_ms(), error, pending)
+        except BaseException:
+            if self._buffer is not None:
+                self._buffer.restore(pending)
+            raise
 
     # -- logging ----------------------------------------------------------------------
     def log_param(self, run_id: str, key: str, value: Any) -> None:

@@ -62,7 +62,12 @@ def _packages() -> str:
 
 
 def run_context_tags(user: str) -> dict[str, str]:
-    """The ``kiln.*`` tags every run gets when it starts."""
+    """The ``kiln.*`` tags every run gets when it starts (a fresh dict each call)."""
+    return dict(_context_tags(user, os.getcwd()))
+
+
+@functools.lru_cache(maxsize=16)
+def _context_tags(user: str, cwd: str) -> tuple[tuple[str, str], ...]:
     tags = {
         "kiln.user": user,
         "kiln.host": socket.gethostname(),
@@ -71,7 +76,7 @@ def run_context_tags(user: str) -> dict[str, str]:
         "kiln.packages": _packages(),
         "kiln.source": Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "<interactive>",
     }
-    git = _git_state(os.getcwd())
+    git = _git_state(cwd)
     if git is not None:
         tags["kiln.git.commit"], tags["kiln.git.dirty"] = git
-    return tags
+    return tuple(tags.items())

@@ -21,11 +21,13 @@ class SqlMetadataStore(SqlTracking, SqlRegistry):
         self.url = url
         self.engine = create_engine(url)
         migrate(self.engine)
+        self._init_tracking()
 
     def __repr__(self) -> str:
         return f"SqlMetadataStore({redact(self.url)!r})"
 
     def close(self) -> None:
+        self._close_writers()
         self.engine.dispose()
 
 

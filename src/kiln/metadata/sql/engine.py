@@ -76,6 +76,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # WAL + NORMAL: a commit survives a process crash; only an OS crash or power
     # loss can drop the last commits.
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.execute("PRAGMA busy_timeout=60000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA case_sensitive_like=ON")
@@ -88,10 +89,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_on_begin(connection: Connection) -> None:
     # Writers take the lock up front, so concurrent processes queue on the busy
     # timeout instead of failing with "database is locked" on lock upgrade.
-    if connection.get_execution_options().get("kiln_read_only"):
-        connection.exec_driver_sql("BEGIN")
-    else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Straight to the driver: this runs for every transaction, on the hot write path.
+    read_only = connection.get_execution_options().get("kiln_read_only")
+    dbapi = connection.connection.driver_connection
+    dbapi.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
 
 def migrate(engine: Engine) -> None:

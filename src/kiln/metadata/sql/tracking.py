@@ -7,13 +7,13 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kiln.entities import Experiment, Metric, Run, RunArtifact, RunStatus
 from kiln.exceptions import ConflictError, NotFoundError
 from kiln.metadata import schema as t
-from kiln.metadata.sql._base import SqlBase
+from kiln.metadata.sql._base import Prepared, SqlBase
 from kiln.metadata.sql.search import search_run_ids
 
 if TYPE_CHECKING:
@@ -25,21 +25,91 @@ _CHUNK = 500  # bound on IN (...) lists
 
 
 class SqlTracking(SqlBase):
-    """The tracking part of :class:`kiln.metadata.sql.SqlMetadataStore`."""
+    """The tracking part of :class:`kiln.metadata.sql.SqlMetadataStore`.
+
+    Run creation and logging are the hot paths (thousands of runs, millions of
+    points), so statements are built once per store and immutable facts are
+    cached: an experiment's name and a run's experiment never change.
+    """
+
+    _MAX_CACHED_RUNS = 100_000
+
+    def _init_tracking(self) -> None:
+        self._experiments_by_name: dict[str, Experiment] = {}
+        self._experiment_names: dict[int, str] = {}
+        self._run_experiments: dict[str, int] = {}
+        tags_up = self._insert(t.tags)
+        lm = t.latest_metrics
+        lm_up = self._insert(lm)
+        d = self.engine.dialect
+        self._stmt = {
+            "insert_run": Prepared(t.runs.insert(), d, [c.name for c in t.runs.columns]),
+            "insert_tags": Prepared(t.tags.insert(), d, ["run_id", "key", "value",
+                                                         "experiment_id"]),
+            "upsert_tags": Prepared(
+                tags_up.on_conflict_do_update(
+                    index_elements=["run_id", "key"], set_={"value": tags_up.excluded.value}
+                ),
+                d,
+                ["run_id", "key", "value", "experiment_id"],
+            ),
+            "insert_params": Prepared(t.params.insert(), d, ["run_id", "key", "value",
+                                                             "experiment_id"]),
+            "run_params": Prepared(
+                select(t.params.c.key, t.params.c.value).where(
+                    t.params.c.run_id == bindparam("b_run_id")
+                ),
+                d,
+            ),
+            "insert_metrics": Prepared(t.metrics.insert(), d, ["run_id", "key", "value", "step",
+                                                               "timestamp"]),
+            "upsert_latest": Prepared(
+                lm_up.on_conflict_do_update(
+                    index_elements=["run_id", "key"],
+                    set_={
+                        "value": lm_up.excluded.value,
+                        "step": lm_up.excluded.step,
+                        "timestamp": lm_up.excluded.timestamp,
+                    },
+                    where=or_(
+                        lm_up.excluded.step > lm.c.step,
+                        and_(lm_up.excluded.step == lm.c.step,
+                             lm_up.excluded.timestamp >= lm.c.timestamp),
+                    ),
+                ),
+                d,
+                ["run_id", "key", "value", "step", "timestamp", "experiment_id"],
+            ),
+            "end_run": Prepared(
+                update(t.runs).where(t.runs.c.run_id == bindparam("b_run_id")).values(
+                    status=bindparam("b_status"), end_time=bindparam("b_end"),
+                    error=bindparam("b_error")
+                ),
+                d,
+            ),
+        }
+
+    def _remember(self, exp: Experiment) -> Experiment:
+        self._experiments_by_name[exp.name] = exp
+        self._experiment_names[exp.experiment_id] = exp.name
+        return exp
 
     # -- experiments ------------------------------------------------------------------
     def get_or_create_experiment(self, name: str) -> Experiment:
+        cached = self._experiments_by_name.get(name)
+        if cached is not None:
+            return cached
         with self._read() as conn:
             row = conn.execute(select(t.experiments).where(t.experiments.c.name == name)).first()
         if row is not None:
-            return Experiment(row.experiment_id, row.name, row.created_at)
+            return self._remember(Experiment(row.experiment_id, row.name, row.created_at))
         from kiln._time import now_ms
 
         with self._write() as conn:
             stmt = self._insert(t.experiments).values(name=name, created_at=now_ms())
             conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
             row = conn.execute(select(t.experiments).where(t.experiments.c.name == name)).one()
-        return Experiment(row.experiment_id, row.name, row.created_at)
+        return self._remember(Experiment(row.experiment_id, row.name, row.created_at))
 
     def get_experiment(self, name: str) -> Experiment:
         with self._read() as conn:
@@ -68,28 +138,30 @@ class SqlTracking(SqlBase):
     ) -> Run:
         run_id = uuid.uuid4().hex
         with self._write() as conn:
-            conn.execute(
-                t.runs.insert().values(
-                    run_id=run_id,
-                    experiment_id=experiment_id,
-                    name=name,
-                    status=RunStatus.RUNNING.value,
-                    start_time=start_time,
-                    user=user,
-                    parent_run_id=parent_run_id,
-                )
+            exp_name = self._experiment_name(conn, experiment_id)
+            self._stmt["insert_run"].execute(
+                conn,
+                {
+                    "run_id": run_id,
+                    "experiment_id": experiment_id,
+                    "name": name,
+                    "status": RunStatus.RUNNING.value,
+                    "start_time": start_time,
+                    "end_time": None,
+                    "user": user,
+                    "parent_run_id": parent_run_id,
+                    "error": None,
+                },
             )
             if tags:
-                conn.execute(
-                    t.tags.insert(),
+                self._stmt["insert_tags"].executemany(
+                    conn,
                     [
                         {"run_id": run_id, "key": k, "value": v, "experiment_id": experiment_id}
                         for k, v in tags.items()
                     ],
                 )
-            exp_name = conn.execute(
-                select(t.experiments.c.name).where(t.experiments.c.experiment_id == experiment_id)
-            ).scalar_one()
+        self._cache_run(run_id, experiment_id)
         return Run(
             run_id=run_id,
             experiment_id=experiment_id,
@@ -111,13 +183,21 @@ class SqlTracking(SqlBase):
         return runs[0]
 
     def end_run(
-        self, run_id: str, status: RunStatus, end_time: int, error: str | None = None
+        self,
+        run_id: str,
+        status: RunStatus,
+        end_time: int,
+        error: str | None = None,
+        metrics: Sequence[tuple[str, Metric]] = (),
     ) -> None:
         with self._write() as conn:
-            result = conn.execute(
-                update(t.runs)
-                .where(t.runs.c.run_id == run_id)
-                .values(status=status.value, end_time=end_time, error=error)
+            if metrics:
+                experiments = self._experiment_of(conn, {r for r, _ in metrics})
+                self._write_metrics(conn, metrics, experiments)
+            result = self._stmt["end_run"].execute(
+                conn,
+                {"b_run_id": run_id, "b_status": status.value, "b_end": end_time,
+                 "b_error": error},
             )
             if result.rowcount == 0:
                 raise NotFoundError(f"run {run_id!r} does not exist")
@@ -134,11 +214,8 @@ class SqlTracking(SqlBase):
             if params:
                 self._insert_params(conn, run_id, experiment_id, params)
             if tags:
-                stmt = self._insert(t.tags)
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
-                    ),
+                self._stmt["upsert_tags"].executemany(
+                    conn,
                     [
                         {"run_id": run_id, "key": k, "value": v, "experiment_id": experiment_id}
                         for k, v in tags.items()
@@ -194,14 +271,32 @@ class SqlTracking(SqlBase):
             return [RunArtifact(r.run_id, r.path, r.sha256, r.size) for r in rows]
 
     # -- helpers ----------------------------------------------------------------------
+    def _cache_run(self, run_id: str, experiment_id: int) -> None:
+        if len(self._run_experiments) >= self._MAX_CACHED_RUNS:
+            self._run_experiments.clear()
+        self._run_experiments[run_id] = experiment_id
+
+    def _experiment_name(self, conn: Connection, experiment_id: int) -> str:
+        name = self._experiment_names.get(experiment_id)
+        if name is None:
+            name = conn.execute(
+                select(t.experiments.c.name).where(t.experiments.c.experiment_id == experiment_id)
+            ).scalar()
+            if name is None:
+                raise NotFoundError(f"experiment id {experiment_id} does not exist")
+            self._experiment_names[experiment_id] = name
+        return name
+
     def _experiment_of(self, conn: Connection, run_ids: Iterable[str]) -> dict[str, int]:
         wanted = list(dict.fromkeys(run_ids))
-        found: dict[str, int] = {}
-        for chunk in _chunks(wanted):
+        found: dict[str, int] = {r: e for r in wanted if (e := self._run_experiments.get(r))}
+        for chunk in _chunks([r for r in wanted if r not in found]):
             rows = conn.execute(
                 select(t.runs.c.run_id, t.runs.c.experiment_id).where(t.runs.c.run_id.in_(chunk))
             )
-            found.update({r.run_id: r.experiment_id for r in rows})
+            for row in rows:
+                found[row.run_id] = row.experiment_id
+                self._cache_run(row.run_id, row.experiment_id)
         missing = [r for r in wanted if r not in found]
         if missing:
             raise NotFoundError(f"run {missing[0]!r} does not exist")
@@ -210,12 +305,9 @@ class SqlTracking(SqlBase):
     def _insert_params(
         self, conn: Connection, run_id: str, experiment_id: int, params: Mapping[str, str]
     ) -> None:
-        p = t.params
         existing: dict[str, str] = {
             k: v
-            for k, v in conn.execute(
-                select(p.c.key, p.c.value).where(p.c.run_id == run_id, p.c.key.in_(list(params)))
-            )
+            for k, v in self._stmt["run_params"].execute(conn, {"b_run_id": run_id}).fetchall()
         }
         for key, value in params.items():
             if key in existing and existing[key] != value:
@@ -230,8 +322,8 @@ class SqlTracking(SqlBase):
         ]
         if new:
             try:
-                conn.execute(p.insert(), new)
-            except IntegrityError:
+                self._stmt["insert_params"].executemany(conn, new)
+            except (IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError):
                 raise ConflictError(
                     f"params of run {run_id} were logged concurrently; retry"
                 ) from None
@@ -242,49 +334,20 @@ class SqlTracking(SqlBase):
         points: Sequence[tuple[str, Metric]],
         experiments: Mapping[str, int],
     ) -> None:
-        conn.execute(
-            t.metrics.insert(),
-            [
-                {
-                    "run_id": rid,
-                    "key": m.key,
-                    "value": None if math.isnan(m.value) else m.value,
-                    "step": m.step,
-                    "timestamp": m.timestamp,
-                }
-                for rid, m in points
-            ],
-        )
+        rows = []
         latest: dict[tuple[str, str], Metric] = {}
         for rid, m in points:
+            rows.append({"run_id": rid, "key": m.key, "value": _stored(m.value), "step": m.step,
+                         "timestamp": m.timestamp})
             cur = latest.get((rid, m.key))
             if cur is None or (m.step, m.timestamp) >= (cur.step, cur.timestamp):
                 latest[(rid, m.key)] = m
-        lm = t.latest_metrics
-        stmt = self._insert(lm)
-        newer = or_(
-            stmt.excluded.step > lm.c.step,
-            and_(stmt.excluded.step == lm.c.step, stmt.excluded.timestamp >= lm.c.timestamp),
-        )
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["run_id", "key"],
-                set_={
-                    "value": stmt.excluded.value,
-                    "step": stmt.excluded.step,
-                    "timestamp": stmt.excluded.timestamp,
-                },
-                where=newer,
-            ),
+        self._stmt["insert_metrics"].executemany(conn, rows)
+        self._stmt["upsert_latest"].executemany(
+            conn,
             [
-                {
-                    "run_id": rid,
-                    "key": m.key,
-                    "value": None if math.isnan(m.value) else m.value,
-                    "step": m.step,
-                    "timestamp": m.timestamp,
-                    "experiment_id": experiments[rid],
-                }
+                {"run_id": rid, "key": m.key, "value": _stored(m.value), "step": m.step,
+                 "timestamp": m.timestamp, "experiment_id": experiments[rid]}
                 for (rid, _), m in latest.items()
             ],
         )
@@ -335,6 +398,10 @@ class SqlTracking(SqlBase):
             for rid in run_ids
             if (rec := rows.get(rid)) is not None
         ]
+
+
+def _stored(value: float) -> float | None:
+    return None if value != value else value  # NaN is stored as NULL
 
 
 def _nan(value: float | None) -> float:

@@ -55,13 +55,10 @@ def upgrade() -> None:
             sa.Column("value", sa.Text, nullable=False),
             sa.Column("experiment_id", sa.Integer, nullable=False),
         )
+        # Filters probe the (run_id, key) primary key (see kiln.metadata.sql.search);
+        # this index serves ordering by a param or tag. No index on long values: every
+        # extra index is paid on each of the many small writes of run creation.
         op.create_index(f"ix_{kv}_experiment_key", kv, ["experiment_id", "key"])
-        # Equality filters on values: a b-tree on SQLite; on PostgreSQL a hash index,
-        # because long values do not fit a b-tree entry.
-        if op.get_bind().dialect.name == "postgresql":
-            op.create_index(f"ix_{kv}_value", kv, ["value"], postgresql_using="hash")
-        else:
-            op.create_index(f"ix_{kv}_key_value", kv, ["key", "value"])
     op.create_table(
         "metrics",
         sa.Column("id", _BigId, primary_key=True, autoincrement=True),
