@@ -32,12 +32,12 @@ class SqlBase:
         with conn.begin():
             yield conn
 
-    @contextmanager
     def _close_writers(self) -> None:
         for conn in self.__dict__.pop("_writer_conns", []):
             conn.close()
         self.__dict__.pop("_writers", None)
 
+    @contextmanager
     def _read(self) -> Iterator[Connection]:
         with self.engine.connect().execution_options(kiln_read_only=True) as conn:
             yield conn
