@@ -29,6 +29,7 @@ _FLUENT = (
     "get_workspace",
     "load_model",
     "log_artifact",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",
@@ -51,6 +52,7 @@ _LAZY.update(
         "autolog": "kiln.autolog",
         "infer_signature": "kiln.registry.signature",
         "KilnError": "kiln.exceptions",
+        "data": "kiln.data",
     }
 )
 
@@ -62,6 +64,7 @@ __all__ = [
     "__version__",
     "active_run",
     "autolog",
+    "data",
     "delete_alias",
     "end_run",
     "get_metric_history",
@@ -71,6 +74,7 @@ __all__ = [
     "infer_signature",
     "load_model",
     "log_artifact",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",
@@ -87,6 +91,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from kiln import data
     from kiln.autolog import autolog
     from kiln.exceptions import KilnError
     from kiln.fluent import (
@@ -100,6 +105,7 @@ if TYPE_CHECKING:
         get_workspace,
         load_model,
         log_artifact,
+        log_input,
         log_metric,
         log_metrics,
         log_model,
@@ -123,7 +129,10 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'kiln' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    if module == f"kiln.{name}":  # a subpackage (kiln.data)
+        value = importlib.import_module(module)
+    else:
+        value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
