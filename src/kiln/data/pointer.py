@@ -14,7 +14,7 @@ from kiln.exceptions import InvalidArgumentError, NotFoundError
 
 POINTER_KIND = "kiln.data/v1"
 SUFFIX = ".kiln"
-_FIELDS = ("name", "version", "tree", "kind", "size", "files")
+_FIELDS = ("name", "version", "tree", "type", "size", "files")
 
 
 @dataclass(frozen=True, slots=True)

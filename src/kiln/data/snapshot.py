@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kiln.artifacts.tree import MANIFEST_KIND, read_manifest
 from kiln.exceptions import InvalidArgumentError, NotFoundError
@@ -23,7 +23,15 @@ if TYPE_CHECKING:
     from kiln.artifacts.base import ArtifactStore
     from kiln.data.statcache import Row, StatCache
 
-Progress = Callable[[int], None]
+
+
+class Progress(Protocol):
+    """Told how many files there are, then how many are done (a CLI progress bar)."""
+
+    def start(self, total: int) -> None: ...
+    def advance(self, n: int) -> None: ...
+
+
 _BATCH = 512
 _SMALL = 16 << 20  # files up to this size are read in one go
 WORKERS = min(32, (os.cpu_count() or 2) * 4)  # file I/O releases the GIL
@@ -84,6 +92,8 @@ def hashes(files: Sequence[LocalFile], cache: StatCache, root: Path,
 
     With ``store``, files not yet in it are stored too (read once, hashed, written).
     """
+    if progress is not None:
+        progress.start(len(files))
     cached = cache.under(Path(root).resolve())
     result: dict[str, str] = {}
     todo: list[LocalFile] = []
@@ -100,7 +110,7 @@ def hashes(files: Sequence[LocalFile], cache: StatCache, root: Path,
         for f in missing:
             result.pop(f.rel, None)
     if progress is not None and len(files) > len(todo):
-        progress(len(files) - len(todo))
+        progress.advance(len(files) - len(todo))
     fresh: list[Row] = []
     for batch_result in _parallel(_hash_batch, todo, store, progress):
         for f, sha in batch_result:
@@ -129,13 +139,13 @@ def _parallel(fn: Callable[..., list[Any]], items: Sequence[Any], store: Artifac
     if len(batches) == 1:
         out = fn(batches[0], store)
         if progress is not None:
-            progress(len(batches[0]))
+            progress.advance(len(batches[0]))
         yield out
         return
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         for batch, out in zip(batches, pool.map(lambda b: fn(b, store), batches), strict=True):
             if progress is not None:
-                progress(len(batch))
+                progress.advance(len(batch))
             yield out
 
 
@@ -213,6 +223,8 @@ def restore(store: ArtifactStore, files: dict[str, dict[str, Any]], dest: Path,
     Files already there with the right content (by the stat cache) are kept.
     """
     dest = Path(dest).resolve()
+    if progress is not None:
+        progress.start(len(files))
     cached = cache.under(dest)
     todo: list[tuple[str, str, int]] = []
     for rel, entry in files.items():
@@ -229,7 +241,7 @@ def restore(store: ArtifactStore, files: dict[str, dict[str, Any]], dest: Path,
                 continue
         todo.append((target, entry["sha256"], int(entry["size"])))
     if progress is not None and len(files) > len(todo):
-        progress(len(files) - len(todo))
+        progress.advance(len(files) - len(todo))
     for parent in sorted({os.path.dirname(t) for t, _, _ in todo}):
         os.makedirs(parent, exist_ok=True)
     rows: list[Row] = []

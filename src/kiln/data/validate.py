@@ -258,4 +258,4 @@ def _categorical_drift(name: str, cur: tuple[list[Any], np.ndarray],
 
 def _f(x: Any) -> float | None:
     x = float(x)
-    return None if math.isnan(x) else x
+    return None if math.isnan(x) else float(f"{x:.6g}")
