@@ -251,7 +251,7 @@ def validate(ref: str, against: str | None, schema_file: Path | None, html_path:
     from kiln.data.api import _as_schema
     from kiln.data.report import render_html
     from kiln.data.schema import Schema
-    from kiln.data.validate import validate as run_validation
+    from kiln.data.validation import validate as run_validation
     from kiln.exceptions import InvalidArgumentError
 
     ws = workspace()

@@ -29,10 +29,10 @@ _LAZY = {
     "infer_schema": "kiln.data.schema",
     "Schema": "kiln.data.schema",
     "ColumnSchema": "kiln.data.schema",
-    "Anomaly": "kiln.data.validate",
-    "ValidationReport": "kiln.data.validate",
-    "Thresholds": "kiln.data.validate",
-    "DataDiff": "kiln.data.diff",
+    "Anomaly": "kiln.data.validation",
+    "ValidationReport": "kiln.data.validation",
+    "Thresholds": "kiln.data.validation",
+    "DataDiff": "kiln.data.compare",
     "DataStatus": "kiln.data.client",
 }
 
@@ -58,9 +58,9 @@ __all__ = [
 if TYPE_CHECKING:
     from kiln.data.api import add, diff, get, load, pull, status, validate, versions
     from kiln.data.client import DataStatus
-    from kiln.data.diff import DataDiff
+    from kiln.data.compare import DataDiff
     from kiln.data.schema import ColumnSchema, Schema, infer_schema
-    from kiln.data.validate import Anomaly, Thresholds, ValidationReport
+    from kiln.data.validation import Anomaly, Thresholds, ValidationReport
 
 
 def __getattr__(name: str) -> Any:

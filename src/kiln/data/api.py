@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from kiln.data.client import DataStatus
-    from kiln.data.diff import DataDiff
-    from kiln.data.validate import Thresholds, ValidationReport
+    from kiln.data.compare import DataDiff
+    from kiln.data.validation import Thresholds, ValidationReport
     from kiln.entities import DatasetVersion
 
 
@@ -89,7 +89,7 @@ def validate(df: pd.DataFrame | str | DatasetVersion,
     """
     import pandas as pd
 
-    from kiln.data.validate import validate as run_validation
+    from kiln.data.validation import validate as run_validation
 
     ws = None
     frame: pd.DataFrame

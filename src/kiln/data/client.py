@@ -17,7 +17,7 @@ from kiln.exceptions import InvalidArgumentError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from kiln.data.diff import DataDiff
+    from kiln.data.compare import DataDiff
     from kiln.data.pointer import Pointer
     from kiln.data.snapshot import Progress
     from kiln.data.statcache import StatCache
@@ -198,7 +198,7 @@ class DataClient(WorkspaceCore):
     def diff_datasets(self, a: str | DatasetVersion, b: str | DatasetVersion) -> DataDiff:
         """Files added, removed and changed from ``a`` to ``b``; for tables, schema,
         row-count and per-column statistics changes."""
-        from kiln.data.diff import diff_versions
+        from kiln.data.compare import diff_versions
         from kiln.data.snapshot import load_manifest
 
         va, vb = self.dataset_version(a), self.dataset_version(b)

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from kiln.data.validate import ValidationReport
+    from kiln.data.validation import ValidationReport
 
 _W, _H, _BINS = 360, 140, 30
 _CUR, _REF = "#d9480f", "#1c7ed6"
@@ -58,7 +58,7 @@ def render_html(report: ValidationReport, current: pd.DataFrame,
         "tr.warning td:first-child{color:#e67700}"
         "figure{display:inline-block;margin:8px}</style>"
         f"<h1>{_e(title)}: {verdict}</h1>"
-        f"<p>{report.rows} rows × {report.columns} columns; {len(report.errors)} errors, "
+        f"<p>{report.rows} rows &times; {report.columns} columns; {len(report.errors)} errors, "
         f"{len(report.warnings)} warnings.</p>"
         "<table><tr><th>severity</th><th>kind</th><th>column</th><th>observed</th>"
         f"<th>expected</th><th>message</th></tr>{rows}</table>"

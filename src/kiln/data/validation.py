@@ -149,10 +149,6 @@ def _check_column(report: ValidationReport, s: pd.Series, col: ColumnSchema,
     n = len(s)
     kind = column_type(s)
     add = report.anomalies.append
-    if kind != col.type:
-        widened = {col.type, kind} == {"int", "float"}
-        add(Anomaly("type_change", WARNING if widened else ERROR, col.name, kind, col.type,
-                    f"column {col.name!r} is {kind}, expected {col.type}"))
     nulls = null_count(s)
     if nulls and not col.nullable:
         add(Anomaly("unexpected_nulls", ERROR, col.name, nulls, 0,
@@ -162,6 +158,12 @@ def _check_column(report: ValidationReport, s: pd.Series, col: ColumnSchema,
                     col.null_fraction,
                     f"column {col.name!r} is {nulls / n:.2%} missing, expected "
                     f"{col.null_fraction:.2%}"))
+    if kind != col.type:
+        widened = {col.type, kind} == {"int", "float"}
+        add(Anomaly("type_change", WARNING if widened else ERROR, col.name, kind, col.type,
+                    f"column {col.name!r} is {kind}, expected {col.type}"))
+        if not widened:
+            return  # its values cannot be compared with the expected ones
     if (col.min is not None or col.max is not None) and kind in ("int", "float", "bool"):
         v = numeric(s)
         lo = -math.inf if col.min is None else col.min
