@@ -69,9 +69,9 @@ def test_each_anomaly_is_reported_with_its_severity() -> None:
     schema = infer_schema(ref)
     bad = _frame(seed=3).drop(columns=["count"]).assign(extra=1)
     bad["active"] = bad["active"].astype(str)  # bool -> string
-    bad.loc[:4, "amount"] = 10_000.0
+    bad.loc[:99, "amount"] = 10_000.0
     bad.loc[5:9, "plan"] = "enterprise"
-    bad.loc[10:400, "amount"] = np.nan
+    bad.loc[100:400, "amount"] = np.nan
     bad = pd.concat([bad, bad.iloc[:500]], ignore_index=True)
     kinds = _kinds(kiln.data.validate(bad, schema))
     assert kinds == {
@@ -116,6 +116,16 @@ def test_drift_is_found_in_numbers_and_categories() -> None:
     # A looser threshold lets the same shift pass.
     loose = kiln.data.validate(batch, reference=ref, thresholds=Thresholds(ks=0.9, psi=5))
     assert not [a for a in loose.anomalies if a.kind == "drift"]
+
+
+def test_a_few_outliers_are_a_warning_unless_strict() -> None:
+    ref = _frame()
+    batch = _frame(seed=1)
+    batch.loc[:2, "amount"] = 1e6
+    (few,) = kiln.data.validate(batch, infer_schema(ref)).anomalies
+    assert (few.kind, few.severity, few.details) == ("out_of_range", "warning", {"count": 3})
+    strict = kiln.data.validate(batch, infer_schema(ref), thresholds=Thresholds(out_of_range=0))
+    assert [a.severity for a in strict.anomalies] == ["error"]
 
 
 def test_ks_matches_scipy() -> None:

@@ -28,7 +28,11 @@ ERROR, WARNING = "error", "warning"
 class Anomaly:
     """One finding: ``kind`` (missing_column, extra_column, type_change, out_of_range,
     unseen_category, unexpected_nulls, missing_rate_up, duplicates, drift), its
-    ``severity`` (error or warning), the column, what was observed and what was expected."""
+    ``severity`` (error or warning), the column, what was observed and what was expected.
+
+    Out-of-range values are an error when more than ``Thresholds.out_of_range`` of the
+    rows (1%) have them, a warning for a few outliers; use ``Thresholds(out_of_range=0)``
+    to fail on any."""
 
     kind: str
     severity: str
@@ -95,6 +99,7 @@ class Thresholds:
     alpha: float = 0.01
     missing_rate: float = 0.01  # missing share may grow this much before a warning
     duplicates: float = 0.01  # duplicate share may grow this much before a warning
+    out_of_range: float = 0.01  # up to this share of values outside the range: a warning
 
 
 def validate(df: pd.DataFrame, schema: Schema | None = None, *,
@@ -170,7 +175,8 @@ def _check_column(report: ValidationReport, s: pd.Series, col: ColumnSchema,
         hi = math.inf if col.max is None else col.max
         bad = int(np.count_nonzero((v < lo) | (v > hi)))
         if bad:
-            add(Anomaly("out_of_range", ERROR, col.name,
+            severity = ERROR if bad > th.out_of_range * n else WARNING
+            add(Anomaly("out_of_range", severity, col.name,
                         [_f(np.nanmin(v)), _f(np.nanmax(v))], [col.min, col.max],
                         f"column {col.name!r} has {bad} values outside "
                         f"[{col.min}, {col.max}]", {"count": bad}))
