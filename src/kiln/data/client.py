@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from kiln.exceptions import InvalidArgumentError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from kiln.artifacts.base import ArtifactStore
     from kiln.data.compare import DataDiff
     from kiln.data.pointer import Pointer
     from kiln.data.snapshot import Progress
@@ -46,8 +46,6 @@ class DataStatus:
 
 class DataClient(WorkspaceCore):
     """The data-versions methods of :class:`kiln.Workspace`."""
-
-    _stat_cache: StatCache | None = None
 
     # -- versions ---------------------------------------------------------------------
     def add_dataset(self, path: str | os.PathLike[str], name: str | None = None, *,
@@ -121,53 +119,19 @@ class DataClient(WorkspaceCore):
         dv = self.dataset_version(ref)
         files = load_manifest(self.artifacts, dv.tree)
         out = Path(dest)
-        restore(self.artifacts, files, out, self.stat_cache, progress)
+        restore(self.artifacts, files, out, self.stat_cache, progress,
+                tree=dv.tree if dv.kind == "directory" else None)
         return out / next(iter(files)) if dv.kind == "file" else out
 
     def pull(self, pointer: str | os.PathLike[str], progress: Progress | None = None) -> int:
         """Restore the data a pointer file names; returns the number of files written."""
-        from kiln.data.pointer import read_pointer
-        from kiln.data.snapshot import load_manifest, restore
-
-        p = read_pointer(Path(pointer))
-        files = load_manifest(self.artifacts, p.tree)
-        if p.kind == "file":
-            if len(files) != 1:
-                raise InvalidArgumentError(f"pointer {p.ref} names a file but its tree has "
-                                           f"{len(files)} entries")
-            entry = next(iter(files.values()))
-            return restore(self.artifacts, {p.path.name: entry}, p.path.parent,
-                           self.stat_cache, progress)
-        return restore(self.artifacts, files, p.path, self.stat_cache, progress)
+        return pull_pointer(self.artifacts, self.stat_cache, pointer, progress)
 
     def data_status(self, path: str | os.PathLike[str],
                     progress: Progress | None = None) -> DataStatus:
         """Compare a data path with the version its pointer file names (re-hashing only
         files whose size or mtime changed)."""
-        from kiln.data.pointer import read_pointer
-        from kiln.data.snapshot import hashes, load_manifest, scan
-
-        p = read_pointer(Path(path))
-        files = load_manifest(self.artifacts, p.tree)
-        status = DataStatus(p)
-        if not p.path.exists():
-            status.removed = sorted(files)
-            return status
-        kind, local = scan(p.path)
-        current = hashes(local, self.stat_cache, p.path.resolve(), progress)
-        if kind == "file":
-            expected = next(iter(files.values()))["sha256"]
-            if current[p.path.name] != expected:
-                status.modified = [p.path.name]
-            return status
-        for rel, sha in current.items():
-            entry = files.get(rel)
-            if entry is None:
-                status.added.append(rel)
-            elif entry["sha256"] != sha:
-                status.modified.append(rel)
-        status.removed = sorted(set(files) - set(current))
-        return status
+        return pointer_status(self.artifacts, self.stat_cache, path, progress)
 
     def load_dataset(self, ref: str | DatasetVersion) -> pd.DataFrame | Path:
         """A tabular single-file version as a DataFrame; anything else as a local path
@@ -218,21 +182,65 @@ class DataClient(WorkspaceCore):
 
     @property
     def stat_cache(self) -> StatCache:
-        """The local hash cache (``KILN_HOME/cache/stat.db``)."""
+        """The local hash cache (``KILN_HOME/cache/stat``)."""
         from kiln.data.statcache import StatCache
 
-        if self._stat_cache is None:
-            home = self.settings.home
-            try:
-                home.mkdir(parents=True, exist_ok=True)
-                path = home / "cache" / "stat.db"
-                self._stat_cache = StatCache(path)
-            except OSError:
-                path = Path(tempfile.mkdtemp(prefix="kiln-stat-")) / "stat.db"
-                self._stat_cache = StatCache(path)
-            cache = self._stat_cache
-            self._closers.insert(0, cache.close)
-        return self._stat_cache
+        return StatCache(self.settings.home / "cache" / "stat")
+
+
+def pull_pointer(artifacts: ArtifactStore, stat_cache: StatCache,
+                 pointer: str | os.PathLike[str], progress: Progress | None = None) -> int:
+    """Restore what ``pointer`` names from ``artifacts`` (no metadata store needed)."""
+    from kiln.data.pointer import read_pointer
+    from kiln.data.snapshot import load_manifest, restore
+
+    p = read_pointer(Path(pointer))
+    files = load_manifest(artifacts, p.tree)
+    if p.kind == "file":
+        if len(files) != 1:
+            raise InvalidArgumentError(f"pointer {p.ref} names a file but its tree has "
+                                       f"{len(files)} entries")
+        entry = next(iter(files.values()))
+        return restore(artifacts, {p.path.name: entry}, p.path.parent, stat_cache, progress)
+    return restore(artifacts, files, p.path, stat_cache, progress, tree=p.tree)
+
+
+def pointer_status(artifacts: ArtifactStore, stat_cache: StatCache,
+                   path: str | os.PathLike[str], progress: Progress | None = None
+                   ) -> DataStatus:
+    """How ``path`` differs from the version its pointer names (no metadata store needed)."""
+    from kiln.data.pointer import read_pointer
+    from kiln.data.snapshot import hashes, load_manifest, scan
+
+    p = read_pointer(Path(path))
+    status = DataStatus(p)
+    if not p.path.exists():
+        status.removed = sorted(load_manifest(artifacts, p.tree))
+        return status
+    kind, local = scan(p.path)
+    root = p.path.resolve()
+    cache = stat_cache.load(root)
+    current, hashed = hashes(local, cache, progress)
+    if kind == "directory" and cache.tree is not None and cache.tree == p.tree:
+        return status  # every file matches the entries that made this very tree
+    files = load_manifest(artifacts, p.tree)
+    if kind == "file":
+        expected = next(iter(files.values()))["sha256"]
+        if current[p.path.name] != expected:
+            status.modified = [p.path.name]
+    else:
+        for rel, sha in current.items():
+            entry = files.get(rel)
+            if entry is None:
+                status.added.append(rel)
+            elif entry["sha256"] != sha:
+                status.modified.append(rel)
+        status.removed = sorted(set(files) - set(current))
+        if status.clean:
+            cache.tree = p.tree
+    if hashed or status.clean:
+        stat_cache.save(root, cache)
+    return status
 
 
 def _git_commit(path: Path) -> str | None:

@@ -21,7 +21,7 @@ from kiln.exceptions import InvalidArgumentError, NotFoundError
 
 if TYPE_CHECKING:
     from kiln.artifacts.base import ArtifactStore
-    from kiln.data.statcache import Row, StatCache
+    from kiln.data.statcache import FolderCache, StatCache
 
 
 
@@ -85,40 +85,39 @@ def _walk(top: str, prefix: str, out: list[LocalFile]) -> None:
                 out.append(LocalFile(prefix + entry.name, entry.path, st.st_size, st.st_mtime_ns))
 
 
-def hashes(files: Sequence[LocalFile], cache: StatCache, root: Path,
-           progress: Progress | None = None, store: ArtifactStore | None = None
-           ) -> dict[str, str]:
-    """``{rel: sha256}`` for ``files``; unchanged files come from the cache.
-
-    With ``store``, files not yet in it are stored too (read once, hashed, written).
-    """
+def hashes(files: Sequence[LocalFile], cache: FolderCache, progress: Progress | None = None,
+           store: ArtifactStore | None = None) -> tuple[dict[str, str], int]:
+    """``({rel: sha256}, files hashed)``; files whose size and mtime match ``cache`` are
+    not read. With ``store``, files not yet in it are stored too (read once). ``cache``
+    is updated in place to describe exactly ``files``."""
     if progress is not None:
         progress.start(len(files))
-    cached = cache.under(Path(root).resolve())
+    old = cache.entries
     result: dict[str, str] = {}
     todo: list[LocalFile] = []
     for f in files:
-        hit = cached.get(f.path)
+        hit = old.get(f.rel)
         if hit is not None and hit[0] == f.size and hit[1] == f.mtime_ns:
             result[f.rel] = hit[2]
         else:
             todo.append(f)
-    if store is not None and result:
-        # A cached hash says nothing about the store (another workspace, a wiped folder).
+    if store is not None and result and cache.stored_in != store.url:
+        # Cached hashes say nothing about this store (another store, a wiped folder).
         missing = _missing(store, result, files)
         todo.extend(missing)
         for f in missing:
             result.pop(f.rel, None)
     if progress is not None and len(files) > len(todo):
         progress.advance(len(files) - len(todo))
-    fresh: list[Row] = []
     for batch_result in _parallel(_hash_batch, todo, store, progress):
         for f, sha in batch_result:
             result[f.rel] = sha
-            fresh.append((f.path, f.size, f.mtime_ns, sha))
-    if fresh:
-        cache.update(fresh)
-    return result
+    if todo or len(old) != len(files):
+        cache.entries = {f.rel: (f.size, f.mtime_ns, result[f.rel]) for f in files}
+        cache.tree = None
+    if store is not None:
+        cache.stored_in = store.url
+    return result, len(todo)
 
 
 def _missing(store: ArtifactStore, known: dict[str, str], files: Sequence[LocalFile]
@@ -127,8 +126,15 @@ def _missing(store: ArtifactStore, known: dict[str, str], files: Sequence[LocalF
     local_root = _local_root(store)
     if local_root is not None:
         return [by_rel[rel] for rel, sha in known.items()
-                if not os.path.isfile(os.path.join(local_root, sha[:2], sha[2:]))]
+                if not _has_object(local_root, sha, by_rel[rel].size)]
     return [by_rel[rel] for rel, sha in known.items() if not store.exists(sha)]
+
+
+def _has_object(root: str, sha: str, size: int) -> bool:
+    try:
+        return os.stat(os.path.join(root, sha[:2], sha[2:])).st_size == size
+    except FileNotFoundError:
+        return False
 
 
 def _parallel(fn: Callable[..., list[Any]], items: Sequence[Any], store: ArtifactStore | None,
@@ -185,29 +191,50 @@ def _local_root(store: ArtifactStore | None) -> str | None:
 
 
 def _write_object(root: str, sha: str, data: bytes) -> None:
-    # The local store's layout, written by temp file + rename like the store itself;
-    # without one fsync per file (100,000 fsyncs would dominate): a crash loses at
-    # most objects whose hash check then fails on read, never a half-visible object.
+    # The local store's layout. Small objects are created in place (O_EXCL), without
+    # temp file, rename and fsync: 100,000 of each would dominate adding many small
+    # files. A crash can leave a short object; kiln checks an object's size before
+    # trusting it (see _missing) and every read verifies the hash.
     target = os.path.join(root, sha[:2], sha[2:])
-    if os.path.exists(target):
-        return
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    tmp = f"{target}.{os.getpid()}.{id(data)}.tmp"
-    with open(tmp, "wb") as out:
-        out.write(data)
-    os.replace(tmp, target)
+    try:
+        if os.stat(target).st_size == len(data):
+            return
+        os.unlink(target)  # a short object left by a crash: write it again
+    except FileNotFoundError:
+        pass
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return  # another writer stored the same bytes
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
-def store_snapshot(store: ArtifactStore, path: Path, cache: StatCache,
+def store_snapshot(store: ArtifactStore, path: Path, stat_cache: StatCache,
                    progress: Progress | None = None) -> Snapshot:
     """Store every file under ``path`` (or the file itself) and its manifest."""
     kind, files = scan(path)
     if not files:
         raise InvalidArgumentError(f"data path {str(path)!r} holds no files; nothing to add")
-    shas = hashes(files, cache, Path(path).resolve(), progress, store)
+    root = Path(path).resolve()
+    cache = stat_cache.load(root)
+    known_tree = cache.tree if cache.stored_in == store.url else None
+    shas, _hashed = hashes(files, cache, progress, store)
     table = {f.rel: {"sha256": shas[f.rel], "size": f.size} for f in files}
-    manifest = json.dumps({"kind": MANIFEST_KIND, "files": table}, sort_keys=True).encode()
-    tree = store.put_bytes(manifest).sha256
+    if cache.tree is not None and cache.tree == known_tree:
+        tree = cache.tree  # nothing changed since this tree was stored
+    else:
+        manifest = json.dumps({"kind": MANIFEST_KIND, "files": table}, sort_keys=True).encode()
+        tree = store.put_bytes(manifest).sha256
+    cache.tree = tree
+    stat_cache.save(root, cache)
     return Snapshot(kind, tree, table)
 
 
@@ -217,49 +244,57 @@ def load_manifest(store: ArtifactStore, tree: str) -> dict[str, dict[str, Any]]:
 
 
 def restore(store: ArtifactStore, files: dict[str, dict[str, Any]], dest: Path,
-            cache: StatCache, progress: Progress | None = None) -> int:
+            stat_cache: StatCache, progress: Progress | None = None,
+            tree: str | None = None) -> int:
     """Write ``files`` under ``dest`` (hashes verified); returns how many were written.
 
-    Files already there with the right content (by the stat cache) are kept.
+    Files already there with the right content (by the stat cache) are kept. ``tree``
+    (the manifest's id) is remembered when ``dest`` ends up holding exactly ``files``.
     """
     dest = Path(dest).resolve()
+    fresh_folder = not dest.exists() or (dest.is_dir() and not any(dest.iterdir()))
     if progress is not None:
         progress.start(len(files))
-    cached = cache.under(dest)
+    cache = stat_cache.load(dest)
     todo: list[tuple[str, str, int]] = []
+    base = str(dest) + os.sep
     for rel, entry in files.items():
         target = os.path.join(str(dest), rel)
-        if not os.path.abspath(target).startswith(str(dest) + os.sep):
+        if not os.path.abspath(target).startswith(base):
             raise InvalidArgumentError(f"snapshot names a path outside its folder: {rel!r}")
-        hit = cached.get(target)
+        hit = cache.entries.get(rel)
         if hit is not None and hit[2] == entry["sha256"]:
             try:
                 st = os.stat(target)
+                if st.st_size == hit[0] and st.st_mtime_ns == hit[1]:
+                    continue
             except FileNotFoundError:
-                st = None
-            if st is not None and st.st_size == hit[0] and st.st_mtime_ns == hit[1]:
-                continue
-        todo.append((target, entry["sha256"], int(entry["size"])))
+                pass
+        todo.append((rel, entry["sha256"], int(entry["size"])))
     if progress is not None and len(files) > len(todo):
         progress.advance(len(files) - len(todo))
-    for parent in sorted({os.path.dirname(t) for t, _, _ in todo}):
+    for parent in sorted({os.path.dirname(os.path.join(base, rel)) for rel, _, _ in todo}):
         os.makedirs(parent, exist_ok=True)
-    rows: list[Row] = []
-    for out in _parallel(_restore_batch, todo, store, progress):
-        rows.extend(out)
-    if rows:
-        cache.update(rows)
+    jobs = [(base, rel, sha, size) for rel, sha, size in todo]
+    for out in _parallel(_restore_batch, jobs, store, progress):
+        for rel, size, mtime_ns, sha in out:
+            cache.entries[rel] = (size, mtime_ns, sha)
+    exact = fresh_folder and set(cache.entries) == set(files)
+    cache.tree = tree if exact else None
+    cache.stored_in = store.url
+    stat_cache.save(dest, cache)
     return len(todo)
 
 
-def _restore_batch(batch: Sequence[tuple[str, str, int]], store: ArtifactStore | None
-                   ) -> list[Row]:
+def _restore_batch(batch: Sequence[tuple[str, str, str, int]], store: ArtifactStore | None
+                   ) -> list[tuple[str, int, int, str]]:
     from kiln.artifacts._hashing import verify
 
     assert store is not None
     local_root = _local_root(store)
-    rows: list[Row] = []
-    for target, sha, size in batch:
+    rows: list[tuple[str, int, int, str]] = []
+    for base, rel, sha, size in batch:
+        target = base + rel
         if local_root is not None and size <= _SMALL:
             src = os.path.join(local_root, sha[:2], sha[2:])
             try:
@@ -270,12 +305,14 @@ def _restore_batch(batch: Sequence[tuple[str, str, int]], store: ArtifactStore |
                     f"artifact {sha} is not in the store at {local_root}"
                 ) from None
             verify(sha, hashlib.sha256(data).hexdigest(), len(data), src)
-            tmp = f"{target}.kiln-tmp"
-            with open(tmp, "wb") as out:
+            # Written in place: an interrupted pull leaves a file the stat cache does
+            # not vouch for, so status and the next pull see it as changed.
+            with open(target, "wb") as out:
                 out.write(data)
-            os.replace(tmp, target)
+                out.flush()
+                st = os.fstat(out.fileno())
         else:
             store.get_file(sha, Path(target))
-        st = os.stat(target)
-        rows.append((target, st.st_size, st.st_mtime_ns, sha))
+            st = os.stat(target)
+        rows.append((rel, st.st_size, st.st_mtime_ns, sha))
     return rows

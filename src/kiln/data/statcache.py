@@ -1,49 +1,59 @@
-"""A local cache of file hashes keyed by path, size and modification time.
+"""A local cache of file hashes per data folder, keyed by size and modification time.
 
-Re-adding a directory or checking its status re-hashes only the files whose
-size or mtime changed since kiln last hashed them, as git's index does.
+Re-adding a folder or checking its status re-hashes only the files whose size
+or mtime changed since kiln last hashed them (as git's index does). The cache
+also remembers the folder's tree id and the artifact store that holds every
+object, so an unchanged folder is checked by one scan without reading its
+manifest or probing the store.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterable
+import hashlib
+import marshal
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
-Row = tuple[str, int, int, str]  # absolute path, size, mtime_ns, sha256
+_FORMAT = 1
+Entry = tuple[int, int, str]  # size, mtime_ns, sha256
+
+
+@dataclass
+class FolderCache:
+    """What kiln knows about one folder (or one file): ``{rel: (size, mtime_ns, sha256)}``,
+    the tree those entries make (``None``: unknown) and the store that holds them."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)
+    tree: str | None = None
+    stored_in: str | None = None
 
 
 class StatCache:
-    """``(path, size, mtime_ns) -> sha256`` in a small SQLite file (``KILN_HOME/cache``)."""
+    """One small marshal file per folder under ``KILN_HOME/cache/stat``."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), timeout=60, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=OFF")  # a lost entry only costs a re-hash
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS stat (path TEXT PRIMARY KEY, size INTEGER NOT NULL, "
-            "mtime_ns INTEGER NOT NULL, sha TEXT NOT NULL) WITHOUT ROWID"
-        )
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
 
-    def under(self, root: Path) -> dict[str, tuple[int, int, str]]:
-        """Every cached entry for ``root`` itself or a file below it."""
-        base = str(root)
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT path, size, mtime_ns, sha FROM stat WHERE path = ? OR "
-                "(path >= ? AND path < ?)",
-                (base, base + "/", base + "0"),  # "0" sorts right after "/"
-            ).fetchall()
-        return {p: (s, m, h) for p, s, m, h in rows}
+    def _file(self, root: Path) -> Path:
+        return self.folder / (hashlib.sha1(str(root).encode()).hexdigest() + ".bin")
 
-    def update(self, rows: Iterable[Row]) -> None:
-        """Record hashes just computed (one transaction)."""
-        with self._lock, self._db:
-            self._db.executemany("INSERT OR REPLACE INTO stat VALUES (?, ?, ?, ?)", rows)
+    def load(self, root: Path) -> FolderCache:
+        """The cache of ``root`` (an absolute path); empty if none or unreadable."""
+        try:
+            data = marshal.loads(self._file(root).read_bytes())
+            fmt, path, entries, tree, stored_in = data
+            if fmt != _FORMAT or path != str(root):
+                return FolderCache()
+            return FolderCache(entries, tree, stored_in)
+        except (OSError, EOFError, ValueError, TypeError):
+            return FolderCache()
 
-    def close(self) -> None:
-        self._db.close()
+    def save(self, root: Path, cache: FolderCache) -> None:
+        """Write the cache of ``root`` (atomically; losing it only costs a re-hash)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self._file(root)
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps(
+            (_FORMAT, str(root), cache.entries, cache.tree, cache.stored_in)))
+        os.replace(tmp, target)
