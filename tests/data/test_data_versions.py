@@ -98,6 +98,10 @@ def test_status_and_diff_name_added_removed_and_changed_files(ws: Workspace,
     d = kiln.data.diff("d@1", "d@2")
     assert (d.added, d.removed, d.changed) == (["new.bin"], ["part2/f2.bin"], ["part1/f1.bin"])
     assert kiln.data.diff("d@2", "d@2").identical
+    # The files status hashed were stored by the add that followed: a pull gets them back.
+    shutil.rmtree(data)
+    assert kiln.data.pull(tmp_path / "d.kiln") == 30
+    assert (data / "part1" / "f1.bin").read_bytes() == b"changed"
 
 
 def test_unchanged_size_and_mtime_are_not_rehashed(ws: Workspace, tmp_path: Path) -> None:

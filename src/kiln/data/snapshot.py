@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kiln.artifacts.tree import MANIFEST_KIND, read_manifest
+from kiln.data.statcache import FolderCache
 from kiln.exceptions import InvalidArgumentError, NotFoundError
 
 if TYPE_CHECKING:
     from kiln.artifacts.base import ArtifactStore
-    from kiln.data.statcache import FolderCache, StatCache
+    from kiln.data.statcache import StatCache
 
 
 
@@ -116,7 +117,9 @@ def hashes(files: Sequence[LocalFile], cache: FolderCache, progress: Progress | 
         cache.entries = {f.rel: (f.size, f.mtime_ns, result[f.rel]) for f in files}
         cache.tree = None
     if store is not None:
-        cache.stored_in = store.url
+        cache.stored_in = store.url  # every entry's object is in it now
+    elif todo:
+        cache.stored_in = None  # fresh hashes of files that no store holds yet
     return result, len(todo)
 
 
@@ -255,7 +258,9 @@ def restore(store: ArtifactStore, files: dict[str, dict[str, Any]], dest: Path,
     fresh_folder = not dest.exists() or (dest.is_dir() and not any(dest.iterdir()))
     if progress is not None:
         progress.start(len(files))
-    cache = stat_cache.load(dest)
+    cache = stat_cache.load(dest) if not fresh_folder else FolderCache()
+    if cache.stored_in != store.url:
+        cache.entries = {}  # entries of unknown provenance: start over (only re-hashes)
     todo: list[tuple[str, str, int]] = []
     base = str(dest) + os.sep
     for rel, entry in files.items():
