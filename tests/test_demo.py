@@ -27,3 +27,25 @@ def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:
     assert model["aliases"] == {"production": 1}
     best = max(runs, key=lambda r: r["metrics"]["auc"])
     assert model["versions"][0]["run_id"] == best["run_id"]
+
+
+def test_demo_versions_and_validates_its_data(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from kiln.demo import run_demo
+    from kiln.workspace import Workspace
+
+    console = Console(record=True, width=200)
+    with Workspace(home=tmp_path / ".kiln") as ws:
+        result = run_demo(ws, console)
+        assert result.data is not None
+        ref, batch = result.data.reference, result.data.batch
+        assert (ref.ref, batch.ref) == ("breast-cancer@1", "breast-cancer@2")
+        assert ref.rows is not None and batch.rows is not None and ref.rows + batch.rows == 569
+        assert result.data.report.ok and result.data.report_path.exists()
+        runs = ws.search_run_objects("breast-cancer", max_results=1)
+        edges = ws.store.edges_to("run", runs[0].run_id)
+        assert ("dataset_version", "breast-cancer@1", "input") in \
+            {(e.src_kind, e.src_id, e.relation) for e in edges}
+    text = console.export_text()
+    assert "1a. Data versions" in text and "1b. Validation" in text

@@ -26,6 +26,8 @@ HERE = Path(__file__).resolve().parent
 
 PEERS: dict[str, list[str]] = {
     "mlflow": ["mlflow==3.17.*", "scikit-learn"],
+    "dvc": ["dvc==3.67.*"],
+    "gx": ["great_expectations==1.24.*", "pandas", "pyarrow"],
 }
 
 MARKER = ".kiln-bench-installed.json"

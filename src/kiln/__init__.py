@@ -26,6 +26,7 @@ __all__ = [
     "__version__",
     "active_run",
     "autolog",
+    "data",
     "delete_alias",
     "end_run",
     "get_metric_history",
@@ -35,6 +36,7 @@ __all__ = [
     "infer_signature",
     "load_model",
     "log_artifact",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",
@@ -57,12 +59,14 @@ _HOMES = {
     "autolog": "kiln.autolog",
     "infer_signature": "kiln.registry.signature",
     "KilnError": "kiln.exceptions",
+    "data": "kiln.data",
 }
 _LAZY: dict[str, str] = {
     name: _HOMES.get(name, "kiln.fluent") for name in __all__ if name != "__version__"
 }
 
 if TYPE_CHECKING:
+    from kiln import data
     from kiln.autolog import autolog
     from kiln.exceptions import KilnError
     from kiln.fluent import (
@@ -76,6 +80,7 @@ if TYPE_CHECKING:
         get_workspace,
         load_model,
         log_artifact,
+        log_input,
         log_metric,
         log_metrics,
         log_model,
@@ -99,7 +104,10 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'kiln' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    if module == f"kiln.{name}":  # a subpackage (kiln.data)
+        value = importlib.import_module(module)
+    else:
+        value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from kiln.data.demo import DataStageResult
     from kiln.entities import ModelVersion
     from kiln.workspace import Workspace
 
@@ -35,6 +36,7 @@ class DemoResult:
     predictions: list[int] = field(default_factory=list)
     truth: list[int] = field(default_factory=list)
     load_seconds: float = 0.0
+    data: DataStageResult | None = None
 
 
 def run_demo(ws: Workspace, console: Console) -> DemoResult:
@@ -44,8 +46,11 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
     from sklearn.model_selection import train_test_split
 
     import kiln
+    from kiln.data.demo import version_and_validate
 
     data = load_breast_cancer(as_frame=True)
+    result = DemoResult()
+    result.data = version_and_validate(ws, console, data.frame)
     X, y = data.data, data.target
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, random_state=0, stratify=y
@@ -54,11 +59,12 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
         f"[bold]1. Data[/]: scikit-learn's breast cancer set, {len(X)} rows x {X.shape[1]} "
         f"features (train {len(X_train)}, test {len(X_test)})"
     )
-    result = DemoResult()
     with kiln.use_workspace(ws), Progress(console=console, transient=True) as progress:
         task = progress.add_task("2. Sweep: training", total=len(SWEEP))
         for params in SWEEP:
-            result.run_ids.append(_train_one(params, X_train, X_test, y_train, y_test))
+            result.run_ids.append(_train_one(params, X_train, X_test, y_train, y_test,
+                                             inputs=(result.data.reference.ref,
+                                                     result.data.batch.ref)))
             progress.advance(task)
     console.print(f"[bold]2. Sweep[/]: {len(SWEEP)} tracked runs in experiment {EXPERIMENT!r}")
 
@@ -91,8 +97,8 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
     return result
 
 
-def _train_one(params: dict[str, Any], X_train: Any, X_test: Any, y_train: Any, y_test: Any
-               ) -> str:
+def _train_one(params: dict[str, Any], X_train: Any, X_test: Any, y_train: Any, y_test: Any,
+               inputs: tuple[str, ...] = ()) -> str:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss, roc_auc_score
     from sklearn.model_selection import cross_val_score
@@ -104,6 +110,8 @@ def _train_one(params: dict[str, Any], X_train: Any, X_test: Any, y_train: Any, 
     name = f"lr-C{params['C']}-{params['class_weight']}"
     with kiln.start_run(experiment=EXPERIMENT, name=name, tags={"stage": "sweep"}) as run:
         kiln.log_params({**params, "model": "LogisticRegression", "scaler": "standard"})
+        for ref in inputs:  # the data versions the sweep trains on (lineage)
+            kiln.log_input(ref)
         cw = None if params["class_weight"] == "none" else params["class_weight"]
         model = make_pipeline(
             StandardScaler(), LogisticRegression(C=params["C"], class_weight=cw, max_iter=5000)

@@ -14,7 +14,15 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from kiln.entities import Metric, ModelVersion, Run, RunArtifact, RunStatus, Signature
+from kiln.entities import (
+    DatasetVersion,
+    Metric,
+    ModelVersion,
+    Run,
+    RunArtifact,
+    RunStatus,
+    Signature,
+)
 from kiln.exceptions import NoActiveRunError
 
 if TYPE_CHECKING:
@@ -189,6 +197,13 @@ def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None =
                  ) -> list[RunArtifact]:
     run = _require()
     return run.workspace.log_artifact(run.run_id, local_path, artifact_path)
+
+
+def log_input(dataset: str | DatasetVersion) -> DatasetVersion:
+    """Record that the active run read ``dataset`` (``"NAME@3"`` or a DatasetVersion);
+    ``kiln.data.load`` does this by itself inside a run."""
+    run = _require()
+    return run.workspace.log_input(run.run_id, dataset)
 
 
 def log_text(text: str, artifact_path: str) -> RunArtifact:

@@ -12,15 +12,16 @@
 
 from __future__ import annotations
 
+from kiln.data.client import DataClient
 from kiln.registry.client import RegistryClient
 from kiln.tracking.client import TrackingClient
 
 
-class Workspace(TrackingClient, RegistryClient):
+class Workspace(TrackingClient, RegistryClient, DataClient):
     """Stores named by ``db_url`` and ``artifacts_url`` (default: ``KILN_*`` settings).
 
     The subsystems' methods are mixed in from ``kiln.tracking.client`` and
-    ``kiln.registry.client``; later subsystems add theirs the same way.
+    ``kiln.registry.client`` and ``kiln.data.client``; later subsystems add theirs the same way.
     """
 
 

@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "experiments": ("kiln.cli.runs", "experiments", "Experiments: list."),
     "models": ("kiln.cli.models", "models", "Registered models, versions and aliases."),
     "artifacts": ("kiln.cli.artifacts", "artifacts", "Fetch logged artifacts."),
+    "data": ("kiln.cli.data", "data", "Data versions and data validation."),
     "demo": ("kiln.cli.demo", "demo", "Run the whole lifecycle on a real dataset."),
     "lineage": ("kiln.cli.lineage", "lineage", "What an object was made from and what used it."),
 }

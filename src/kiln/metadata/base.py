@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from kiln.entities import (
     AliasEvent,
+    DatasetVersion,
     Experiment,
     LineageEdge,
     Metric,
@@ -114,7 +115,34 @@ class LineageStore(Protocol):
 
 
 @runtime_checkable
-class MetadataStore(TrackingStore, RegistryStore, LineageStore, Protocol):
+class DataStore(Protocol):
+    """Named datasets and their immutable, numbered versions."""
+
+    def create_dataset_version(
+        self,
+        name: str,
+        *,
+        tree: str,
+        kind: str,
+        size: int,
+        file_count: int,
+        rows: int | None,
+        schema: Mapping[str, Any] | None,
+        user: str,
+        created_at: int,
+        git_commit: str | None,
+        source: str,
+        description: str = "",
+    ) -> DatasetVersion: ...
+    def get_dataset_version(self, name: str, version: int) -> DatasetVersion: ...
+    def latest_dataset_version(self, name: str) -> DatasetVersion: ...
+    def list_dataset_versions(self, name: str) -> list[DatasetVersion]: ...
+    def list_datasets(self) -> list[str]: ...
+    def set_dataset_schema(self, name: str, version: int, schema: Mapping[str, Any]) -> None: ...
+
+
+@runtime_checkable
+class MetadataStore(TrackingStore, RegistryStore, LineageStore, DataStore, Protocol):
     """Everything kiln keeps about its objects. ``close()`` releases connections."""
 
     url: str

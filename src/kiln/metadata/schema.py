@@ -164,3 +164,29 @@ lineage_edges = Table(
     Index("ix_lineage_src", "src_kind", "src_id"),
     Index("ix_lineage_dst", "dst_kind", "dst_id"),
 )
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+dataset_versions = Table(
+    "dataset_versions",
+    metadata,
+    Column("name", String(255), ForeignKey("datasets.name"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("tree", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("file_count", BigInteger, nullable=False),
+    Column("rows", BigInteger),
+    Column("schema", Text),
+    Column("user", String(255), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("git_commit", String(64)),
+    Column("source", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Index("ix_dataset_versions_tree", "tree"),
+)

@@ -1,0 +1,187 @@
+"""Data versions through the public API, as a user runs them (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kiln
+import kiln.data
+from kiln.exceptions import InvalidArgumentError, NoActiveRunError, NotFoundError
+from kiln.workspace import Workspace
+
+
+def _frame(seed: int = 0, n: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"x": rng.normal(size=n), "k": rng.integers(0, 5, n),
+                         "c": rng.choice(["a", "b", "c"], n)})
+
+
+def _tree(root: Path, n: int = 30) -> Path:
+    for i in range(n):
+        sub = root / f"part{i % 3}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"f{i}.bin").write_bytes(f"content {i}".encode())
+    return root
+
+
+def test_add_a_table_records_rows_schema_and_writes_a_pointer(ws: Workspace,
+                                                              tmp_path: Path) -> None:
+    path = tmp_path / "train.parquet"
+    _frame().to_parquet(path)
+    dv = kiln.data.add(path, name="train")
+    assert (dv.name, dv.version, dv.kind, dv.file_count, dv.rows) == ("train", 1, "file", 1, 200)
+    assert dv.size == path.stat().st_size and dv.user == ws.user
+    assert dv.schema is not None and [c["name"] for c in dv.schema["columns"]] == ["x", "k", "c"]
+    pointer = (tmp_path / "train.parquet.kiln").read_text()
+    assert "name: train" in pointer and f"tree: {dv.tree}" in pointer
+    # Same content again: the same version, nothing new recorded.
+    assert kiln.data.add(path, name="train").version == 1
+    _frame(seed=1).to_parquet(path)
+    assert kiln.data.add(path, name="train").version == 2
+    assert [v.version for v in kiln.data.versions("train")] == [1, 2]
+    df = kiln.data.load("train@1")
+    assert isinstance(df, pd.DataFrame)
+    pd.testing.assert_frame_equal(df, _frame())
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_csv_and_json_lines_are_tables(ws: Workspace, tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"t{suffix}"
+    frame = _frame(n=50)
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_json(path, orient="records", lines=True)
+    dv = kiln.data.add(path, name="t")
+    assert dv.rows == 50
+    loaded = kiln.data.load("t")
+    assert isinstance(loaded, pd.DataFrame) and list(loaded.columns) == ["x", "k", "c"]
+
+
+def test_directories_are_stored_file_by_file_and_pulled_back(ws: Workspace,
+                                                             tmp_path: Path) -> None:
+    data = _tree(tmp_path / "images")
+    (data / "part0" / "dup.bin").write_bytes(b"content 0")  # same bytes as part0/f0.bin
+    dv = kiln.data.add(data, name="images")
+    assert (dv.kind, dv.file_count, dv.rows) == ("directory", 31, None)
+    assert kiln.data.status(data).clean
+    shutil.rmtree(data)
+    assert kiln.data.status(data).removed  # everything is gone
+    assert kiln.data.pull(tmp_path / "images.kiln") == 31
+    assert (data / "part0" / "dup.bin").read_bytes() == b"content 0"
+    assert kiln.data.status(data).clean
+    # A second pull finds everything in place.
+    assert kiln.data.pull(tmp_path / "images.kiln") == 0
+    out = kiln.data.get("images@1", tmp_path / "copy")
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == \
+        sorted(p.relative_to(data).as_posix() for p in data.rglob("*") if p.is_file())
+    loaded = kiln.data.load("images")
+    assert isinstance(loaded, Path) and (loaded / "part1" / "f1.bin").read_bytes() == b"content 1"
+
+
+def test_status_and_diff_name_added_removed_and_changed_files(ws: Workspace,
+                                                              tmp_path: Path) -> None:
+    data = _tree(tmp_path / "d")
+    kiln.data.add(data, name="d")
+    (data / "part1" / "f1.bin").write_bytes(b"changed")
+    (data / "part2" / "f2.bin").unlink()
+    (data / "new.bin").write_bytes(b"new")
+    st = kiln.data.status(data)
+    assert (st.added, st.removed, st.modified) == (["new.bin"], ["part2/f2.bin"], ["part1/f1.bin"])
+    kiln.data.add(data, name="d")
+    d = kiln.data.diff("d@1", "d@2")
+    assert (d.added, d.removed, d.changed) == (["new.bin"], ["part2/f2.bin"], ["part1/f1.bin"])
+    assert kiln.data.diff("d@2", "d@2").identical
+    # The files status hashed were stored by the add that followed: a pull gets them back.
+    shutil.rmtree(data)
+    assert kiln.data.pull(tmp_path / "d.kiln") == 30
+    assert (data / "part1" / "f1.bin").read_bytes() == b"changed"
+
+
+def test_unchanged_size_and_mtime_are_not_rehashed(ws: Workspace, tmp_path: Path) -> None:
+    data = _tree(tmp_path / "d")
+    kiln.data.add(data, name="d")
+    target = data / "part0" / "f0.bin"
+    st = target.stat()
+    target.write_bytes(b"CONTENT 0")  # same size
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    # The stat cache trusts size + mtime, as git's index does: no re-hash, no change seen.
+    assert kiln.data.status(data).clean
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert kiln.data.status(data).modified == ["part0/f0.bin"]
+
+
+def test_table_diff_reports_rows_schema_and_statistics(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    _frame().to_parquet(path)
+    kiln.data.add(path, name="t")
+    changed = _frame(n=150).drop(columns=["k"]).assign(x=lambda f: f.x + 5, extra=1.0)
+    changed.to_parquet(path)
+    kiln.data.add(path, name="t")
+    d = kiln.data.diff("t@1", "t@2")
+    assert d.changed == ["t.parquet"]
+    assert d.rows == (200, 150)
+    assert (d.columns_added, d.columns_removed) == (["extra"], ["k"])
+    stats = {(c["column"], c["stat"]) for c in d.stat_changes}
+    assert ("x", "mean") in stats
+
+
+def test_load_inside_a_run_records_lineage(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    _frame(n=10).to_csv(path, index=False)
+    kiln.data.add(path, name="t")
+    with kiln.start_run(experiment="e") as run:
+        kiln.data.load("t@latest")
+        explicit = kiln.log_input("t@1")
+    assert explicit.ref == "t@1"
+    edges = ws.store.edges_to("run", run.run_id)
+    assert [(e.src_kind, e.src_id, e.relation) for e in edges] == \
+        [("dataset_version", "t@1", "input")] * 2
+    with pytest.raises(NoActiveRunError):
+        kiln.log_input("t@1")
+
+
+def test_bad_references_and_pointers_are_named(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    _frame(n=10).to_csv(path, index=False)
+    kiln.data.add(path, name="t")
+    with pytest.raises(NotFoundError, match="'nope' does not exist; datasets: 't'"):
+        kiln.data.load("nope")
+    with pytest.raises(NotFoundError, match="'t' has no version 4; versions: 1"):
+        kiln.data.load("t@4")
+    with pytest.raises(InvalidArgumentError, match="accepted: NAME, NAME@<version number>"):
+        kiln.data.load("t@v2")
+    with pytest.raises(InvalidArgumentError, match="dataset name"):
+        kiln.data.add(path, name="bad name")
+    with pytest.raises(NotFoundError, match="does not exist"):
+        kiln.data.add(tmp_path / "missing", name="m")
+    pointer = tmp_path / "t.csv.kiln"
+    pointer.write_text(pointer.read_text().replace("tree: ", "tree: zz"))
+    with pytest.raises(InvalidArgumentError, match=r"t.csv.kiln' is corrupted \(tree"):
+        kiln.data.pull(pointer)
+    pointer.write_bytes(b"\x00\xff garbage [")
+    with pytest.raises(InvalidArgumentError, match=r"corrupted|cannot be read"):
+        kiln.data.status(path)
+    assert [v.version for v in kiln.data.versions("t")] == [1]
+
+
+@pytest.mark.postgres
+def test_versions_on_postgresql(pg_ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    _frame().to_parquet(path)
+    kiln.data.add(path, name="t")
+    _frame(seed=2).to_parquet(path)
+    kiln.data.add(path, name="t")
+    assert [v.version for v in kiln.data.versions("t")] == [1, 2]
+    assert kiln.data.diff("t@1", "t@2").changed == ["t.parquet"]
+    report = kiln.data.validate("t@2", reference="t@1")
+    assert report.rows == 200
+    with kiln.start_run(experiment="e") as run:
+        kiln.data.load("t@2")
+    assert pg_ws.store.edges_to("run", run.run_id)[0].src_id == "t@2"
