@@ -43,6 +43,7 @@ _FLUENT = (
     "start_run",
     "use_workspace",
 )
+_SUBMODULES = ("features",)
 _LAZY: dict[str, str] = {name: "kiln.fluent" for name in _FLUENT}
 _LAZY.update(
     {
@@ -64,6 +65,7 @@ __all__ = [
     "autolog",
     "delete_alias",
     "end_run",
+    "features",
     "get_metric_history",
     "get_model_version",
     "get_run",
@@ -87,6 +89,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from kiln import features
     from kiln.autolog import autolog
     from kiln.exceptions import KilnError
     from kiln.fluent import (
@@ -120,6 +123,8 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"kiln.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'kiln' has no attribute {name!r}")

@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "experiments": ("kiln.cli.runs", "experiments", "Experiments: list."),
     "models": ("kiln.cli.models", "models", "Registered models, versions and aliases."),
     "artifacts": ("kiln.cli.artifacts", "artifacts", "Fetch logged artifacts."),
+    "features": ("kiln.cli.features", "features", "Feature views: apply, materialize, serve."),
     "demo": ("kiln.cli.demo", "demo", "Run the whole lifecycle on a real dataset."),
 }
 

@@ -5,6 +5,7 @@ Times are integer milliseconds since the Unix epoch, as in MLflow.
 
 from __future__ import annotations
 
+from kiln.entities._features import FeatureDefinition, Materialization
 from kiln.entities._lineage import LineageEdge
 from kiln.entities._model import AliasEvent, ModelVersion, RegisteredModel, Signature
 from kiln.entities._run import Experiment, Metric, Run, RunArtifact, RunStatus
@@ -12,7 +13,9 @@ from kiln.entities._run import Experiment, Metric, Run, RunArtifact, RunStatus
 __all__ = [
     "AliasEvent",
     "Experiment",
+    "FeatureDefinition",
     "LineageEdge",
+    "Materialization",
     "Metric",
     "ModelVersion",
     "RegisteredModel",

@@ -164,3 +164,28 @@ lineage_edges = Table(
     Index("ix_lineage_src", "src_kind", "src_id"),
     Index("ix_lineage_dst", "dst_kind", "dst_id"),
 )
+
+# Feature store: every version of every entity and feature view (spec as JSON).
+feature_definitions = Table(
+    "feature_definitions",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("user", String(255), nullable=False),
+)
+
+# How far each feature view is materialized into each online store.
+feature_materializations = Table(
+    "feature_materializations",
+    metadata,
+    Column("view", String(255), primary_key=True),
+    Column("target", String(1024), primary_key=True),
+    Column("view_version", Integer, nullable=False),
+    Column("until", BigInteger, nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
