@@ -121,7 +121,8 @@ def training_set(
             f"{', '.join(map(str, entity_df.columns))}"
         )
     taken = {str(c) for c in entity_df.columns}
-    select = [f"e.* EXCLUDE ({q(ROW)}, {q(ETS)})"]
+    select: list[str] = []
+    needed = {timestamp_column}
     joins: list[str] = []
     for i, (view, features) in enumerate(requests):
         for key in view.join_keys:
@@ -130,6 +131,7 @@ def training_set(
                     f"entity frame has no column {key!r} (join key of feature view "
                     f"{view.name!r}); its columns: {', '.join(map(str, entity_df.columns))}"
                 )
+        needed.update(view.join_keys)
         alias = f"v{i}"
         keys = ", ".join(f"{q(k)} AS {q(f'__kiln_k{j}')}" for j, k in enumerate(view.join_keys))
         cols = ", ".join(
@@ -153,7 +155,10 @@ def training_set(
                 expr = (f"CASE WHEN {alias}.{q(VTS)} >= e.{q(ETS)} - "
                         f"INTERVAL '{view.ttl_ms} milliseconds' THEN {expr} END")
             select.append(f"{expr} AS {q(out)}")
-    table = pa.Table.from_pandas(entity_df, preserve_index=False)
+    # Only the join keys and the timestamp go through DuckDB; the caller's columns are
+    # put back untouched (dtypes, index) beside the features.
+    keep = [c for c in entity_df.columns if c in needed]
+    table = pa.Table.from_pandas(entity_df[keep], preserve_index=False)
     table = table.append_column(ROW, pa.array(np.arange(len(entity_df), dtype=np.int64)))
     sql = (f"SELECT {', '.join(select)} FROM (SELECT *, CAST({q(timestamp_column)} AS "
            f"TIMESTAMPTZ) AS {q(ETS)} FROM __kiln_entity) e {' '.join(joins)} "
@@ -170,9 +175,11 @@ def training_set(
             ) from None
     finally:
         con.close()
-    frame: pd.DataFrame = result.to_pandas()
-    frame.index = entity_df.index
-    return frame
+    import pandas as pd
+
+    features_frame = result.to_pandas()
+    features_frame.index = entity_df.index
+    return pd.concat([entity_df, features_frame], axis=1)
 
 
 def latest_values(

@@ -11,6 +11,12 @@ Every in-tree backend runs these suites; third-party backends should too.
 from __future__ import annotations
 
 from kiln.testing.artifacts import ArtifactStoreSuite
+from kiln.testing.features import FeatureRegistrySuite, OnlineStoreSuite
 from kiln.testing.metadata import MetadataStoreSuite
 
-__all__ = ["ArtifactStoreSuite", "MetadataStoreSuite"]
+__all__ = [
+    "ArtifactStoreSuite",
+    "FeatureRegistrySuite",
+    "MetadataStoreSuite",
+    "OnlineStoreSuite",
+]
