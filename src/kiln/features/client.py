@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from kiln.features.definitions import Entity, FeatureView
     from kiln.features.lookup import OnlineFeatures
-    from kiln.features.materialize import MaterializeResult, Progress
+    from kiln.features.materialization import MaterializeResult, Progress
     from kiln.features.online.base import OnlineStore
     from kiln.features.registry import ApplyReport, RegisteredView
 
@@ -131,7 +131,7 @@ class FeaturesClient(WorkspaceCore):
         same view version stopped. ``end`` defaults to now. ``start``/``end`` take
         datetimes, pandas Timestamps or ISO strings (naive ones are UTC).
         """
-        from kiln.features.materialize import materialize_view
+        from kiln.features.materialization import materialize_view
         from kiln.features.offline import as_utc_ms
 
         names = list(views) if views else [d.name for d in self.list_feature_views()]

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from kiln.entities import FeatureDefinition
     from kiln.features.definitions import Entity, FeatureView
     from kiln.features.lookup import OnlineFeatures
-    from kiln.features.materialize import MaterializeResult
+    from kiln.features.materialization import MaterializeResult
     from kiln.features.registry import ApplyReport, RegisteredView
 
 
