@@ -179,7 +179,8 @@ def training_set(
 
     features_frame = result.to_pandas()
     features_frame.index = entity_df.index
-    return pd.concat([entity_df, features_frame], axis=1)
+    frame: pd.DataFrame = pd.concat([entity_df, features_frame], axis=1)
+    return frame
 
 
 def latest_values(
