@@ -44,7 +44,6 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
     from sklearn.model_selection import train_test_split
 
     import kiln
-
     from kiln.features.demo import demo_stage
 
     data = load_breast_cancer(as_frame=True)
