@@ -89,9 +89,8 @@ def build_training_set(ws: Workspace, console: Console, X: pd.DataFrame, y: pd.S
         f"{X.columns[0]}={online.values[X.columns[0]][0]:.3f}, "
         f"{age / 3600 if age is not None else float('nan'):.1f} h old"
     )
-    y_out = training["target"]
-    y_out.index = y.index
-    return FeatureStageResult(X_feat, y_out.rename(y.name), version, leaked, 0, age)
+    y_out = pd.Series(training["target"].to_numpy(), index=y.index, name=y.name)
+    return FeatureStageResult(X_feat, y_out, version, leaked, 0, age)
 
 
 def demo_stage(ws: Workspace, console: Console, X: Any, y: Any) -> tuple[Any, Any]:
