@@ -26,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 
 PEERS: dict[str, list[str]] = {
     "mlflow": ["mlflow==3.17.*", "scikit-learn"],
+    "feast": ["feast==0.67.*", "pandas", "pyarrow", "redis"],
 }
 
 MARKER = ".kiln-bench-installed.json"

@@ -219,7 +219,7 @@ class _ViewCache:
         positions = self._positions.get((name, version))
         if positions is None:
             view = self._version(name, version).view
-            positions = {f: i + 1 for i, f in enumerate(view.feature_names)}
+            positions = {f: i for i, f in enumerate(view.feature_names)}
             with self._lock:
                 self._positions[(name, version)] = positions
         return positions

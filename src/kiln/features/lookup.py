@@ -131,16 +131,20 @@ def lookup(
         ttl = view.ttl_ms
         cols: list[list[Any]] = [[None] * n for _ in group]
         age: list[float | None] = [None] * n
-        for i, payload in zip(present, decoded, strict=True):
+        selectors: dict[int, list[tuple[list[Any], int]]] = {}
+        for i, (version, vals) in zip(present, decoded, strict=True):
             ts = rows[i][0]  # type: ignore[index]
             if ttl is not None and now_ms - ts > ttl:
                 continue
             age[i] = (now_ms - ts) / 1000.0
-            positions = resolver.feature_positions(view_name, payload[0])
-            for c, ref in zip(cols, group, strict=True):
-                p = positions.get(ref.feature)
-                if p is not None:
-                    c[i] = payload[p]
+            pick = selectors.get(version)
+            if pick is None:
+                positions = resolver.feature_positions(view_name, version)
+                pick = [(c, positions[ref.feature]) for c, ref in zip(cols, group, strict=True)
+                        if ref.feature in positions]
+                selectors[version] = pick
+            for c, p in pick:
+                c[i] = vals[p]
         for c, ref in zip(cols, group, strict=True):
             out = f"{view_name}__{ref.feature}" if full_feature_names else ref.feature
             if out in values:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from kiln.entities import Materialization
 from kiln.exceptions import InvalidArgumentError
-from kiln.features.online.codec import encode_keys, encode_value
+from kiln.features.online.codec import encode_batch, encode_keys
 
 if TYPE_CHECKING:
     from kiln.features.online.base import OnlineStore
@@ -73,13 +73,13 @@ def materialize_view(
     if on_progress is not None:
         on_progress(view.name, 0, total)
     nkeys = len(view.join_keys)
+    dtypes = [f.dtype for f in view.features]
     for batch in batches:
-        cols = [c.to_pylist() for c in batch.columns]
-        keys = encode_keys(cols[:nkeys])
-        stamps = cols[nkeys]
-        values = cols[nkeys + 1:]
-        rows = [(k, ts, encode_value(rv.version, vals))
-                for k, ts, vals in zip(keys, stamps, zip(*values, strict=True), strict=True)]
+        cols = batch.columns
+        keys = encode_keys([c.to_pylist() for c in cols[:nkeys]])
+        stamps = cols[nkeys].to_pylist()
+        values = encode_batch(rv.version, dtypes, cols[nkeys + 1:])
+        rows = list(zip(keys, stamps, values, strict=True))
         online.write_batch(view.name, rows)
         done += len(rows)
         if on_progress is not None:

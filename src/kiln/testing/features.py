@@ -126,36 +126,36 @@ class OnlineStoreSuite:
         assert isinstance(online_store, OnlineStore)
 
     def test_read_returns_rows_in_key_order(self, online_store: OnlineStore) -> None:
-        online_store.write_batch("stats", [("1", 10, "[1,0.5]"), ("2", 20, '[1,"x|y"]')])
+        online_store.write_batch("stats", [("1", 10, b"[1,0.5]"), ("2", 20, b'[1,"x|y"]\x00')])
         assert online_store.read("stats", ["2", "missing", "1", "2"]) == [
-            (20, '[1,"x|y"]'), None, (10, "[1,0.5]"), (20, '[1,"x|y"]')]
+            (20, b'[1,"x|y"]\x00'), None, (10, b"[1,0.5]"), (20, b'[1,"x|y"]\x00')]
         assert online_store.read("stats", []) == []
 
     def test_newer_rows_win(self, online_store: OnlineStore) -> None:
-        online_store.write_batch("stats", [("1", 100, "a"), ("2", 100, "a")])
-        online_store.write_batch("stats", [("1", 50, "older"), ("2", 150, "newer")])
-        online_store.write_batch("stats", [("3", 1, "new")])
+        online_store.write_batch("stats", [("1", 100, b"a"), ("2", 100, b"a")])
+        online_store.write_batch("stats", [("1", 50, b"older"), ("2", 150, b"newer")])
+        online_store.write_batch("stats", [("3", 1, b"new")])
         assert online_store.read("stats", ["1", "2", "3"]) == [
-            (100, "a"), (150, "newer"), (1, "new")]
-        online_store.write_batch("stats", [("1", 100, "same time, rewritten")])
-        assert online_store.read("stats", ["1"]) == [(100, "same time, rewritten")]
+            (100, b"a"), (150, b"newer"), (1, b"new")]
+        online_store.write_batch("stats", [("1", 100, b"same time, rewritten")])
+        assert online_store.read("stats", ["1"]) == [(100, b"same time, rewritten")]
 
     def test_views_are_separate_and_can_be_dropped(self, online_store: OnlineStore) -> None:
-        online_store.write_batch("a", [("1", 1, "in a")])
-        online_store.write_batch("b", [("1", 2, "in b")])
-        assert online_store.read("a", ["1"]) == [(1, "in a")]
+        online_store.write_batch("a", [("1", 1, b"in a")])
+        online_store.write_batch("b", [("1", 2, b"in b")])
+        assert online_store.read("a", ["1"]) == [(1, b"in a")]
         online_store.drop_view("a")
         assert online_store.read("a", ["1"]) == [None]
-        assert online_store.read("b", ["1"]) == [(2, "in b")]
+        assert online_store.read("b", ["1"]) == [(2, b"in b")]
 
     def test_large_batches(self, online_store: OnlineStore) -> None:
-        rows = [(str(i), i, f"[1,{i}]") for i in range(2500)]
+        rows = [(str(i), i, b"[1,%d]" % i) for i in range(2500)]
         online_store.write_batch("big", rows)
         keys = [str(i) for i in range(0, 2500, 3)]
-        assert online_store.read("big", keys) == [(int(k), f"[1,{k}]") for k in keys]
+        assert online_store.read("big", keys) == [(int(k), b"[1,%d]" % int(k)) for k in keys]
 
     def test_concurrent_readers(self, online_store: OnlineStore) -> None:
-        online_store.write_batch("stats", [(str(i), i, str(i)) for i in range(100)])
+        online_store.write_batch("stats", [(str(i), i, str(i).encode()) for i in range(100)])
         results: list[Any] = []
 
         def read() -> None:
@@ -167,4 +167,4 @@ class OnlineStoreSuite:
             t.start()
         for t in threads:
             t.join()
-        assert results == [[(5, "5"), (50, "50")]] * 80
+        assert results == [[(5, b"5"), (50, b"50")]] * 80

@@ -1,6 +1,6 @@
 """The online-store interface: write a batch of rows, read rows by entity key.
 
-A store keeps one opaque text value per ``(view, entity key)`` with its event
+A store keeps one opaque bytes value per ``(view, entity key)`` with its event
 time in ms, and keeps the newer one when a write races an older row, so
 materializing windows out of order never goes back in time. Encoding keys and
 values is :mod:`kiln.features.online.codec`'s job, not the backend's.
@@ -28,12 +28,12 @@ class OnlineStore(Protocol):
 
     url: str
 
-    def write_batch(self, view: str, rows: Sequence[tuple[str, int, str]]) -> None:
+    def write_batch(self, view: str, rows: Sequence[tuple[str, int, bytes]]) -> None:
         """Store ``(key, event_ms, value)`` rows; an existing row with a newer event time
         is kept. The batch is applied as a whole or not at all."""
         ...
 
-    def read(self, view: str, keys: Sequence[str]) -> list[tuple[int, str] | None]:
+    def read(self, view: str, keys: Sequence[str]) -> list[tuple[int, bytes] | None]:
         """``(event_ms, value)`` for each key, in order; ``None`` where there is no row."""
         ...
 

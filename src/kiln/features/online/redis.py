@@ -67,7 +67,7 @@ class RedisOnlineStore:
                 f"cannot reach online store {self.url}: {exc}"
             ) from None
 
-    def write_batch(self, view: str, rows: Sequence[tuple[str, int, str]]) -> None:
+    def write_batch(self, view: str, rows: Sequence[tuple[str, int, bytes]]) -> None:
         if not rows:
             return
         if self._script is None:
@@ -75,19 +75,19 @@ class RedisOnlineStore:
         for i in range(0, len(rows), _BATCH):
             chunk = rows[i:i + _BATCH]
             self._call(self._script, [self._key(view, k) for k, _, _ in chunk],
-                       [f"{ts}|{v}" for _, ts, v in chunk])
+                       [b"%d|%b" % (ts, v) for _, ts, v in chunk])
 
-    def read(self, view: str, keys: Sequence[str]) -> list[tuple[int, str] | None]:
+    def read(self, view: str, keys: Sequence[str]) -> list[tuple[int, bytes] | None]:
         if not keys:
             return []
         raw = self._call(self._redis.mget, [self._key(view, k) for k in keys])
-        out: list[tuple[int, str] | None] = []
+        out: list[tuple[int, bytes] | None] = []
         for item in raw:
             if item is None:
                 out.append(None)
             else:
                 ts, _, value = item.partition(b"|")
-                out.append((int(ts), value.decode()))
+                out.append((int(ts), value))
         return out
 
     def drop_view(self, view: str) -> None:

@@ -16,9 +16,9 @@ class SqliteOnlineStore:
     """An :class:`~kiln.features.online.base.OnlineStore` in a SQLite file.
 
     >>> store = SqliteOnlineStore("sqlite:///:memory:")
-    >>> store.write_batch("stats", [("1000", 5, "[1,0.5]")])
+    >>> store.write_batch("stats", [("1000", 5, b"payload")])
     >>> store.read("stats", ["1000", "1001"])
-    [(5, '[1,0.5]'), None]
+    [(5, b'payload'), None]
     """
 
     def __init__(self, url: str) -> None:
@@ -35,7 +35,7 @@ class SqliteOnlineStore:
         with self._lock:
             self._conn().execute(
                 "CREATE TABLE IF NOT EXISTS kiln_online (view TEXT NOT NULL, key TEXT NOT NULL, "
-                "ts INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY (view, key)) WITHOUT ROWID"
+                "ts INTEGER NOT NULL, value BLOB NOT NULL, PRIMARY KEY (view, key)) WITHOUT ROWID"
             )
 
     def _conn(self) -> sqlite3.Connection:
@@ -56,7 +56,7 @@ class SqliteOnlineStore:
             self._all.append(conn)
         return conn
 
-    def write_batch(self, view: str, rows: Sequence[tuple[str, int, str]]) -> None:
+    def write_batch(self, view: str, rows: Sequence[tuple[str, int, bytes]]) -> None:
         if not rows:
             return
         conn = self._conn()
@@ -73,9 +73,9 @@ class SqliteOnlineStore:
             raise
         conn.execute("COMMIT")
 
-    def read(self, view: str, keys: Sequence[str]) -> list[tuple[int, str] | None]:
+    def read(self, view: str, keys: Sequence[str]) -> list[tuple[int, bytes] | None]:
         conn = self._conn()
-        found: dict[str, tuple[int, str]] = {}
+        found: dict[str, tuple[int, bytes]] = {}
         for i in range(0, len(keys), _CHUNK):
             chunk = keys[i:i + _CHUNK]
             marks = ",".join("?" * len(chunk))
