@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -46,13 +45,11 @@ class OnlineFeatures:
         """A JSON-able form (NaN becomes null)."""
         return {
             "entities": self.entities,
-            "features": {k: [_clean(v) for v in col] for k, col in self.values.items()},
+            # v != v only for NaN, which JSON cannot carry
+            "features": {k: [None if v != v else v for v in col]
+                         for k, col in self.values.items()},
             "age_seconds": self.age_seconds,
         }
-
-
-def _clean(value: Any) -> Any:
-    return None if type(value) is float and math.isnan(value) else value
 
 
 @lru_cache(maxsize=1024)
@@ -113,8 +110,10 @@ def lookup(
     for (view_name, pin), group in groups.items():
         rv = resolver.lookup_view(view_name, pin)
         view = rv.view
+        known = resolver.feature_positions(view_name, rv.version)
         for ref in group:
-            view.feature(ref.feature)  # unknown feature: NotFoundError naming the view's features
+            if ref.feature not in known:
+                view.feature(ref.feature)  # raises NotFoundError naming the view's features
         key_cols = []
         for key in view.join_keys:
             col = columns.get(key)
