@@ -107,6 +107,8 @@ def test_bad_input_is_one_clear_line(ws: Workspace, stats: tuple[pd.DataFrame, P
         kiln.features.get_training_set(entities, ["nope:f0"])
     with pytest.raises(NotFoundError, match="no feature 'zz'; features: f0, f1, trips"):
         kiln.features.get_training_set(entities, ["driver_stats:zz"])
+    with pytest.raises(InvalidArgumentError, match="must be a pandas DataFrame"):
+        kiln.features.get_training_set([{"driver_id": 1}], FEATURES)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="'f0' is not accepted; use 'view:feature'"):
         kiln.features.get_training_set(entities, ["f0"])
 

@@ -113,8 +113,14 @@ def training_set(
     """
     import duckdb
     import numpy as np
+    import pandas as pd
     import pyarrow as pa
 
+    if not isinstance(entity_df, pd.DataFrame):
+        raise InvalidArgumentError(
+            f"entity_df must be a pandas DataFrame with join keys and {timestamp_column!r}, "
+            f"not {type(entity_df).__name__}"
+        )
     if timestamp_column not in entity_df.columns:
         raise InvalidArgumentError(
             f"entity frame has no timestamp column {timestamp_column!r}; its columns: "
@@ -175,8 +181,6 @@ def training_set(
             ) from None
     finally:
         con.close()
-    import pandas as pd
-
     features_frame = result.to_pandas()
     features_frame.index = entity_df.index
     frame: pd.DataFrame = pd.concat([entity_df, features_frame], axis=1)
