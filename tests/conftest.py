@@ -66,3 +66,25 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.delenv("KILN_DB_URL", raising=False)
     monkeypatch.delenv("KILN_ARTIFACTS_URL", raising=False)
     kiln.set_workspace(None)
+
+
+REDIS_BASE = os.environ.get("KILN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis URL with a key prefix of its own; its keys are deleted afterwards."""
+    import redis
+
+    prefix = f"kiln-test-{uuid.uuid4().hex[:12]}:"
+    client = redis.Redis.from_url(REDIS_BASE, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except Exception as exc:
+        client.close()
+        _service_missing("Redis at 127.0.0.1:6379", exc)
+    yield f"{REDIS_BASE}?prefix={prefix}"
+    keys = list(client.scan_iter(f"{prefix}*", 1000))
+    if keys:
+        client.delete(*keys)
+    client.close()

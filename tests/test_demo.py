@@ -17,6 +17,12 @@ def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "breast-cancer-clf@production -> version 1" in out.stdout
     assert "kiln runs list" in out.stdout
+    assert "view 'patient_measurements' v1 (new)" in out.stdout
+    assert "569 patients materialized online" in out.stdout
+    assert "training set of 569 rows (0 with leaked follow-up values)" in out.stdout
+    views = json.loads(subprocess.run([*cli, "features", "list", "--json"], capture_output=True,
+                                      text=True, env=env, check=True).stdout)
+    assert [(v["name"], v["features"]) for v in views] == [("patient_measurements", 30)]
     runs = json.loads(subprocess.run([*cli, "runs", "list", "-e", "breast-cancer", "--json"],
                                      capture_output=True, text=True, env=env, check=True).stdout)
     assert len(runs) == 8 and all(r["status"] == "FINISHED" for r in runs)

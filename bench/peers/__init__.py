@@ -28,6 +28,7 @@ PEERS: dict[str, list[str]] = {
     "mlflow": ["mlflow==3.17.*", "scikit-learn"],
     "dvc": ["dvc==3.67.*"],
     "gx": ["great_expectations==1.24.*", "pandas", "pyarrow"],
+    "feast": ["feast==0.67.*", "pandas", "pyarrow", "redis"],
 }
 
 MARKER = ".kiln-bench-installed.json"

@@ -29,6 +29,7 @@ __all__ = [
     "data",
     "delete_alias",
     "end_run",
+    "features",
     "get_metric_history",
     "get_model_version",
     "get_run",
@@ -60,6 +61,7 @@ _HOMES = {
     "infer_signature": "kiln.registry.signature",
     "KilnError": "kiln.exceptions",
     "data": "kiln.data",
+    "features": "kiln.features",
 }
 _LAZY: dict[str, str] = {
     name: _HOMES.get(name, "kiln.fluent") for name in __all__ if name != "__version__"
@@ -67,6 +69,7 @@ _LAZY: dict[str, str] = {
 
 if TYPE_CHECKING:
     from kiln import data
+    from kiln import features
     from kiln.autolog import autolog
     from kiln.exceptions import KilnError
     from kiln.fluent import (

@@ -47,11 +47,12 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
 
     import kiln
     from kiln.data.demo import version_and_validate
+    from kiln.features.demo import demo_stage
 
     data = load_breast_cancer(as_frame=True)
     result = DemoResult()
     result.data = version_and_validate(ws, console, data.frame)
-    X, y = data.data, data.target
+    X, y = demo_stage(ws, console, data.data, data.target)  # training set from a feature view
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, random_state=0, stratify=y
     )

@@ -16,7 +16,7 @@ from typing import Any
 
 from kiln.exceptions import ConfigError
 
-_FIELDS = ("home", "db_url", "artifacts_url", "user", "metric_flush_interval")
+_FIELDS = ("home", "db_url", "artifacts_url", "user", "metric_flush_interval", "online_store")
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,9 @@ class Settings:
     """Resolved settings. Build with :meth:`load`; pass explicit values to override.
 
     ``home`` is the project's kiln folder (``KILN_HOME``, default ``./.kiln``);
-    ``db_url`` defaults to a SQLite file in it and ``artifacts_url`` to a folder in it.
+    ``db_url`` defaults to a SQLite file in it and ``artifacts_url`` to a folder in it;
+    ``online_store`` (features served online) defaults to ``sqlite:///<home>/online.db``,
+    ``redis://HOST:PORT/DB`` for production.
     """
 
     home: Path = field(default_factory=lambda: Path(".kiln"))
@@ -32,6 +34,7 @@ class Settings:
     artifacts_url: str = ""
     user: str = ""
     metric_flush_interval: float = 1.0
+    online_store: str = ""
 
     def __post_init__(self) -> None:
         home = Path(self.home).expanduser()
@@ -40,6 +43,8 @@ class Settings:
             object.__setattr__(self, "db_url", f"sqlite:///{home / 'kiln.db'}")
         if not self.artifacts_url:
             object.__setattr__(self, "artifacts_url", str(home / "artifacts"))
+        if not self.online_store:
+            object.__setattr__(self, "online_store", f"sqlite:///{home / 'online.db'}")
         if not self.user:
             object.__setattr__(self, "user", _current_user())
         if self.metric_flush_interval <= 0:

@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "models": ("kiln.cli.models", "models", "Registered models, versions and aliases."),
     "artifacts": ("kiln.cli.artifacts", "artifacts", "Fetch logged artifacts."),
     "data": ("kiln.cli.data", "data", "Data versions and data validation."),
+    "features": ("kiln.cli.features", "features", "Feature views: apply, materialize, serve."),
     "demo": ("kiln.cli.demo", "demo", "Run the whole lifecycle on a real dataset."),
     "lineage": ("kiln.cli.lineage", "lineage", "What an object was made from and what used it."),
 }

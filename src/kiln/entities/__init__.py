@@ -6,6 +6,7 @@ Times are integer milliseconds since the Unix epoch, as in MLflow.
 from __future__ import annotations
 
 from kiln.entities._data import DatasetVersion
+from kiln.entities._features import FeatureDefinition, Materialization
 from kiln.entities._lineage import LineageEdge
 from kiln.entities._model import AliasEvent, ModelVersion, RegisteredModel, Signature
 from kiln.entities._run import Experiment, Metric, Run, RunArtifact, RunStatus
@@ -14,7 +15,9 @@ __all__ = [
     "AliasEvent",
     "DatasetVersion",
     "Experiment",
+    "FeatureDefinition",
     "LineageEdge",
+    "Materialization",
     "Metric",
     "ModelVersion",
     "RegisteredModel",

@@ -14,7 +14,9 @@ from kiln.entities import (
     AliasEvent,
     DatasetVersion,
     Experiment,
+    FeatureDefinition,
     LineageEdge,
+    Materialization,
     Metric,
     ModelVersion,
     RegisteredModel,
@@ -114,6 +116,15 @@ class LineageStore(Protocol):
     def edges_to(self, kind: str, object_id: str) -> list[LineageEdge]: ...
 
 
+@dataclass(frozen=True)
+class DefinitionSpec:
+    """A feature-store object to register: ``kind`` (``entity``/``feature_view``), name, spec."""
+
+    kind: str
+    name: str
+    spec: Mapping[str, object]
+
+
 @runtime_checkable
 class DataStore(Protocol):
     """Named datasets and their immutable, numbered versions."""
@@ -142,7 +153,50 @@ class DataStore(Protocol):
 
 
 @runtime_checkable
-class MetadataStore(TrackingStore, RegistryStore, LineageStore, DataStore, Protocol):
+class FeatureRegistryStore(Protocol):
+    """Versioned feature-store definitions and how far each view is materialized."""
+
+    def apply_feature_definitions(
+        self, definitions: Sequence[DefinitionSpec], user: str, created_at: int
+    ) -> list[FeatureDefinition]:
+        """Register all ``definitions`` in one transaction; an unchanged spec (same digest
+        as the latest version) keeps its version, a changed one gets the next number.
+        Returns the resulting latest version of each, in the order given."""
+        ...
+
+    def get_feature_definition(
+        self, kind: str, name: str, version: int | None = None
+    ) -> FeatureDefinition:
+        """One version (default: the latest); ``NotFoundError`` names the known ones."""
+        ...
+
+    def list_feature_definitions(self, kind: str | None = None) -> list[FeatureDefinition]:
+        """The latest version of every object (of ``kind``), ordered by kind and name."""
+        ...
+
+    def list_feature_definition_versions(self, kind: str, name: str) -> list[FeatureDefinition]:
+        """Every version of one object, oldest first."""
+        ...
+
+    def set_materialization(self, state: Materialization) -> None:
+        """Record (replace) how far ``state.view`` is materialized into ``state.target``."""
+        ...
+
+    def get_materialization(self, view: str, target: str) -> Materialization | None:
+        """What :meth:`set_materialization` last recorded, or ``None``."""
+        ...
+
+
+# Every concern's Protocol in one interface; each backend implements them all.
+@runtime_checkable
+class MetadataStore(
+    TrackingStore,
+    RegistryStore,
+    LineageStore,
+    DataStore,
+    FeatureRegistryStore,
+    Protocol,
+):
     """Everything kiln keeps about its objects. ``close()`` releases connections."""
 
     url: str

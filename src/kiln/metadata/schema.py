@@ -190,3 +190,28 @@ dataset_versions = Table(
     Column("description", Text, nullable=False),
     Index("ix_dataset_versions_tree", "tree"),
 )
+
+# Feature store: every version of every entity and feature view (spec as JSON).
+feature_definitions = Table(
+    "feature_definitions",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("user", String(255), nullable=False),
+)
+
+# How far each feature view is materialized into each online store.
+feature_materializations = Table(
+    "feature_materializations",
+    metadata,
+    Column("view", String(255), primary_key=True),
+    Column("target", String(1024), primary_key=True),
+    Column("view_version", Integer, nullable=False),
+    Column("until", BigInteger, nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)

@@ -12,6 +12,13 @@ from __future__ import annotations
 
 from kiln.testing.artifacts import ArtifactStoreSuite
 from kiln.testing.data import DataStoreSuite
+from kiln.testing.features import FeatureRegistrySuite, OnlineStoreSuite
 from kiln.testing.metadata import MetadataStoreSuite
 
-__all__ = ["ArtifactStoreSuite", "DataStoreSuite", "MetadataStoreSuite"]
+__all__ = [
+    "ArtifactStoreSuite",
+    "DataStoreSuite",
+    "FeatureRegistrySuite",
+    "MetadataStoreSuite",
+    "OnlineStoreSuite",
+]
