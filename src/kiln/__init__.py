@@ -35,6 +35,7 @@ _FLUENT = (
     "log_param",
     "log_params",
     "log_text",
+    "pipeline",
     "search_runs",
     "set_alias",
     "set_tag",
@@ -51,6 +52,8 @@ _LAZY.update(
         "autolog": "kiln.autolog",
         "infer_signature": "kiln.registry.signature",
         "KilnError": "kiln.exceptions",
+        "step": "kiln.pipelines.dsl",
+        "pipeline": "kiln.pipelines.dsl",
     }
 )
 
@@ -77,18 +80,21 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "pipeline",
     "search_runs",
     "set_alias",
     "set_tag",
     "set_tags",
     "set_workspace",
     "start_run",
+    "step",
     "use_workspace",
 ]
 
 if TYPE_CHECKING:
     from kiln.autolog import autolog
     from kiln.exceptions import KilnError
+    from kiln.pipelines.dsl import pipeline, step
     from kiln.fluent import (
         ActiveRun,
         active_run,

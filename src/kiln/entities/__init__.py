@@ -6,18 +6,30 @@ Times are integer milliseconds since the Unix epoch, as in MLflow.
 from __future__ import annotations
 
 from kiln.entities._lineage import LineageEdge
+from kiln.entities._pipeline import (
+    CacheEntry,
+    OutputRef,
+    TriggerEvent,
+    TriggerFire,
+    TriggerRecord,
+)
 from kiln.entities._model import AliasEvent, ModelVersion, RegisteredModel, Signature
 from kiln.entities._run import Experiment, Metric, Run, RunArtifact, RunStatus
 
 __all__ = [
     "AliasEvent",
+    "CacheEntry",
     "Experiment",
     "LineageEdge",
     "Metric",
     "ModelVersion",
+    "OutputRef",
     "RegisteredModel",
     "Run",
     "RunArtifact",
     "RunStatus",
     "Signature",
+    "TriggerEvent",
+    "TriggerFire",
+    "TriggerRecord",
 ]

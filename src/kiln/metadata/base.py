@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 
 from kiln.entities import (
     AliasEvent,
+    CacheEntry,
     Experiment,
     LineageEdge,
     Metric,
@@ -21,6 +22,8 @@ from kiln.entities import (
     RunArtifact,
     RunStatus,
     Signature,
+    TriggerEvent,
+    TriggerRecord,
 )
 from kiln.metadata.filters import Clause, OrderKey
 
@@ -107,7 +110,39 @@ class LineageStore(Protocol):
 
 
 @runtime_checkable
-class MetadataStore(TrackingStore, RegistryStore, LineageStore, Protocol):
+class PipelineStore(Protocol):
+    """Step cache, step-run completion in one transaction, triggers and scheduler leases."""
+
+    def get_cached(self, cache_key: str) -> CacheEntry | None: ...
+    def finish_step_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        end_time: int,
+        error: str | None = None,
+        *,
+        params: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        artifacts: Sequence[RunArtifact] = (),
+        edges: Sequence[LineageEdge] = (),
+        cache: CacheEntry | None = None,
+    ) -> None: ...
+    def save_trigger(self, trigger: TriggerRecord) -> TriggerRecord: ...
+    def list_triggers(self) -> list[TriggerRecord]: ...
+    def set_trigger_state(self, trigger_id: str, state: Mapping[str, object],
+                          updated_at: int) -> None: ...
+    def claim_fire(self, trigger_id: str, fire_key: str, owner: str, fired_at: int) -> bool: ...
+    def set_fire_run(self, trigger_id: str, fire_key: str, run_id: str) -> None: ...
+    def count_fires(self, trigger_id: str) -> int: ...
+    def add_trigger_event(self, kind: str, name: str, payload: Mapping[str, object],
+                          created_at: int) -> TriggerEvent: ...
+    def trigger_events(self, kind: str, name: str, after_id: int = 0) -> list[TriggerEvent]: ...
+    def acquire_lease(self, name: str, owner: str, now: int, ttl_ms: int) -> bool: ...
+    def release_lease(self, name: str, owner: str) -> None: ...
+
+
+@runtime_checkable
+class MetadataStore(TrackingStore, RegistryStore, LineageStore, PipelineStore, Protocol):
     """Everything kiln keeps about its objects. ``close()`` releases connections."""
 
     url: str
