@@ -94,7 +94,6 @@ __all__ = [
 if TYPE_CHECKING:
     from kiln.autolog import autolog
     from kiln.exceptions import KilnError
-    from kiln.pipelines.dsl import pipeline, step
     from kiln.fluent import (
         ActiveRun,
         active_run,
@@ -120,6 +119,7 @@ if TYPE_CHECKING:
         start_run,
         use_workspace,
     )
+    from kiln.pipelines.dsl import pipeline, step
     from kiln.registry.signature import infer_signature
     from kiln.settings import Settings
     from kiln.workspace import Workspace

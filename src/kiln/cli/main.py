@@ -16,6 +16,9 @@ SUBCOMMANDS = {
     "models": ("kiln.cli.models", "models", "Registered models, versions and aliases."),
     "artifacts": ("kiln.cli.artifacts", "artifacts", "Fetch logged artifacts."),
     "demo": ("kiln.cli.demo", "demo", "Run the whole lifecycle on a real dataset."),
+    "pipeline": ("kiln.cli.pipelines", "pipeline", "Pipelines: run, runs, show, resume, export."),
+    "step": ("kiln.cli.pipelines", "step_group", "Run one step of a pipeline."),
+    "scheduler": ("kiln.cli.pipelines", "scheduler_cmd", "Fire pipeline triggers until stopped."),
 }
 
 

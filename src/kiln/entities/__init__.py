@@ -6,6 +6,7 @@ Times are integer milliseconds since the Unix epoch, as in MLflow.
 from __future__ import annotations
 
 from kiln.entities._lineage import LineageEdge
+from kiln.entities._model import AliasEvent, ModelVersion, RegisteredModel, Signature
 from kiln.entities._pipeline import (
     CacheEntry,
     OutputRef,
@@ -13,7 +14,6 @@ from kiln.entities._pipeline import (
     TriggerFire,
     TriggerRecord,
 )
-from kiln.entities._model import AliasEvent, ModelVersion, RegisteredModel, Signature
 from kiln.entities._run import Experiment, Metric, Run, RunArtifact, RunStatus
 
 __all__ = [

@@ -37,7 +37,27 @@ _LAZY = {
     "record_alert": "kiln.pipelines.triggers",
     "Scheduler": "kiln.pipelines.scheduler",
 }
-__all__ = sorted(_LAZY)
+__all__ = [
+    "Executor",
+    "Materializer",
+    "Pipeline",
+    "PipelineRun",
+    "Scheduler",
+    "Step",
+    "Trigger",
+    "get_executor",
+    "load_pipeline",
+    "on_alert",
+    "on_commit",
+    "on_dataset",
+    "pipeline",
+    "record_alert",
+    "register_materializer",
+    "resume",
+    "run_pipeline",
+    "schedule",
+    "step",
+]
 
 if TYPE_CHECKING:
     from kiln.pipelines.dsl import Pipeline, Step, pipeline, step

@@ -64,12 +64,12 @@ def _names(code: types.CodeType) -> set[str]:
 
 def _source(fn: Any) -> str:
     try:
-        return inspect.getsource(fn)
+        return str(inspect.getsource(fn))
     except (OSError, TypeError):
         code = getattr(fn, "__code__", None)
         if code is None:
             return repr(fn)
-        return code.co_code.hex() + repr(code.co_consts)
+        return str(code.co_code.hex()) + repr(code.co_consts)
 
 
 def canonical(value: Any) -> str:

@@ -215,7 +215,8 @@ class _Runner:
         record.start_time = now_ms()
         child = self.ws.store.create_run(
             self.run_.experiment_id, node_id, self.ws.user, record.start_time,
-            {PIPELINE_TAG: "step", "kiln.step": step.name, "kiln.cache_key": key},
+            {PIPELINE_TAG: "step", "kiln.step": step.name, "kiln.cache_key": key,
+             "kiln.upstream": ",".join(node.upstream)},
             self.run_.run_id)
         record.run_id = child.run_id
         record.status = "RUNNING"
@@ -257,7 +258,8 @@ class _Runner:
         child = self.ws.store.create_run(
             self.run_.experiment_id, node.node_id, self.ws.user, now,
             {PIPELINE_TAG: "step", "kiln.step": node.step.name, "kiln.cache_key": entry.cache_key,
-             "kiln.cached": "true", "kiln.cached_from": entry.step_run_id},
+             "kiln.cached": "true", "kiln.cached_from": entry.step_run_id,
+             "kiln.upstream": ",".join(node.upstream)},
             self.run_.run_id)
         record.run_id, record.cached, record.outputs = child.run_id, True, list(entry.outputs)
         record.start_time = record.end_time = now
@@ -307,7 +309,8 @@ class _Runner:
         child = self.ws.store.create_run(
             self.run_.experiment_id, node_id, self.ws.user, now,
             {PIPELINE_TAG: "step", "kiln.step": self.graph.nodes[node_id].step.name,
-             "kiln.skipped": "true"}, self.run_.run_id)
+             "kiln.skipped": "true",
+             "kiln.upstream": ",".join(self.graph.nodes[node_id].upstream)}, self.run_.run_id)
         self.ws.store.finish_step_run(child.run_id, RunStatus.KILLED, now, record.error)
         record.run_id, record.status, record.start_time = child.run_id, "SKIPPED", now
         self.event("skipped", record)

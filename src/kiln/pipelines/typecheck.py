@@ -30,9 +30,9 @@ def check_value(value: Any, hint: Any) -> bool:
         if not isinstance(value, origin):
             return False
         args = typing.get_args(hint)
-        if origin in (list, set, frozenset) and args:
+        if isinstance(value, list | set | frozenset) and args:
             return all(check_value(v, args[0]) for v in value)
-        if origin is dict and len(args) == 2:
+        if isinstance(value, dict) and len(args) == 2:
             return all(check_value(k, args[0]) and check_value(v, args[1])
                        for k, v in value.items())
         return True

@@ -96,6 +96,15 @@ class SqlPipelines(SqlBase):
     # -- triggers ---------------------------------------------------------------------
     def save_trigger(self, trigger: TriggerRecord) -> TriggerRecord:
         """Insert the trigger, or update its pipeline, spec and params (keeping its state)."""
+        for attempt in range(3):
+            try:
+                return self._save_trigger(trigger)
+            except IntegrityError:  # registered concurrently by another process: update it
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _save_trigger(self, trigger: TriggerRecord) -> TriggerRecord:
         tr = t.pipeline_triggers
         with self._write() as conn:
             row = conn.execute(select(tr).where(tr.c.trigger_id == trigger.trigger_id)).first()
