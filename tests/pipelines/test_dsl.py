@@ -102,7 +102,7 @@ def test_unknown_step_argument_names_the_step() -> None:
 def test_unpacking_a_single_output_is_refused() -> None:
     @pipeline
     def bad():
-        a, b = load(3)
+        _a, _b = load(3)
 
     with pytest.raises(InvalidArgumentError, match="single value and cannot be unpacked"):
         bad.build()

@@ -207,7 +207,7 @@ class OnAlert(Trigger):
         if not events:
             return Due([], state)
         last = events[-1]
-        extra = {self.param: last.event_id} if self.param else {}
+        extra = {self.param: str(last.event_id)} if self.param else {}
         return Due([(f"alert:{last.event_id}", extra)], {"last_event": last.event_id})
 
 

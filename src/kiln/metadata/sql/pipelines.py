@@ -143,9 +143,10 @@ class SqlPipelines(SqlBase):
             trigger_id=trigger_id, fire_key=fire_key, owner=owner, fired_at=fired_at)
         try:
             with self._write() as conn:
-                result = conn.execute(
-                    stmt.on_conflict_do_nothing(index_elements=["trigger_id", "fire_key"]))
-                return bool(result.rowcount == 1)
+                row = conn.execute(
+                    stmt.on_conflict_do_nothing(index_elements=["trigger_id", "fire_key"])
+                    .returning(t.trigger_fires.c.fire_key)).first()
+                return row is not None
         except IntegrityError:
             return False
 
