@@ -1,7 +1,7 @@
 """The lifecycle demo behind ``kiln demo``, on scikit-learn's breast cancer data (no network).
 
-Later stages (data versions, features, pipelines, serving, monitoring) add
-their steps here as they land.
+Later stages (data versions, features, serving, monitoring) add their steps
+here as they land; the training sweep runs as a pipeline (``kiln.pipelines.demo``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ class DemoResult:
 
 def run_demo(ws: Workspace, console: Console) -> DemoResult:
     """Sweep, track, register the best model, promote it, load it back and predict."""
-    from rich.progress import Progress
     from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split
 
@@ -47,7 +46,7 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
 
     data = load_breast_cancer(as_frame=True)
     X, y = data.data, data.target
-    X_train, X_test, y_train, y_test = train_test_split(
+    X_train, X_test, _y_train, y_test = train_test_split(
         X, y, test_size=0.25, random_state=0, stratify=y
     )
     console.print(
@@ -55,11 +54,10 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
         f"features (train {len(X_train)}, test {len(X_test)})"
     )
     result = DemoResult()
-    with kiln.use_workspace(ws), Progress(console=console, transient=True) as progress:
-        task = progress.add_task("2. Sweep: training", total=len(SWEEP))
-        for params in SWEEP:
-            result.run_ids.append(_train_one(params, X_train, X_test, y_train, y_test))
-            progress.advance(task)
+    from kiln.pipelines.demo import train_sweep
+
+    with kiln.use_workspace(ws):
+        result.run_ids = train_sweep(ws, console)
     console.print(f"[bold]2. Sweep[/]: {len(SWEEP)} tracked runs in experiment {EXPERIMENT!r}")
 
     best = ws.search_run_objects(EXPERIMENT, filter=f"run_id IN ({_quoted(result.run_ids)})",
