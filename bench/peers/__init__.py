@@ -26,6 +26,10 @@ HERE = Path(__file__).resolve().parent
 
 PEERS: dict[str, list[str]] = {
     "mlflow": ["mlflow==3.17.*", "scikit-learn"],
+    "dagster": ["dagster", "numpy", "scikit-learn"],
+    "zenml": ["zenml[server]", "numpy", "scikit-learn"],
+    "prefect": ["prefect", "numpy", "scikit-learn"],
+    "metaflow": ["metaflow", "numpy", "scikit-learn"],
 }
 
 MARKER = ".kiln-bench-installed.json"

@@ -10,6 +10,7 @@ from kiln.entities._model import AliasEvent, ModelVersion, RegisteredModel, Sign
 from kiln.entities._pipeline import (
     CacheEntry,
     OutputRef,
+    StepRunWrite,
     TriggerEvent,
     TriggerFire,
     TriggerRecord,
@@ -29,6 +30,7 @@ __all__ = [
     "RunArtifact",
     "RunStatus",
     "Signature",
+    "StepRunWrite",
     "TriggerEvent",
     "TriggerFire",
     "TriggerRecord",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+from kiln.entities._lineage import LineageEdge
+from kiln.entities._run import RunArtifact, RunStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +67,22 @@ class TriggerFire:
     owner: str
     fired_at: int
     run_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepRunWrite:
+    """One write of a step run: ``create`` inserts it (started, or complete when it was
+    served from the cache or skipped), otherwise it records how the run ended."""
+
+    run_id: str
+    create: bool
+    name: str
+    status: RunStatus
+    start_time: int
+    end_time: int | None = None
+    error: str | None = None
+    params: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    artifacts: Sequence[RunArtifact] = ()
+    edges: Sequence[LineageEdge] = ()
+    cache: CacheEntry | None = None

@@ -22,6 +22,7 @@ from kiln.entities import (
     RunArtifact,
     RunStatus,
     Signature,
+    StepRunWrite,
     TriggerEvent,
     TriggerRecord,
 )
@@ -111,22 +112,11 @@ class LineageStore(Protocol):
 
 @runtime_checkable
 class PipelineStore(Protocol):
-    """Step cache, step-run completion in one transaction, triggers and scheduler leases."""
+    """Step cache, step runs written in batches (one transaction), triggers and leases."""
 
     def get_cached(self, cache_key: str) -> CacheEntry | None: ...
-    def finish_step_run(
-        self,
-        run_id: str,
-        status: RunStatus,
-        end_time: int,
-        error: str | None = None,
-        *,
-        params: Mapping[str, str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        artifacts: Sequence[RunArtifact] = (),
-        edges: Sequence[LineageEdge] = (),
-        cache: CacheEntry | None = None,
-    ) -> None: ...
+    def write_step_runs(self, experiment_id: int, parent_run_id: str, user: str,
+                        writes: Sequence[StepRunWrite]) -> None: ...
     def save_trigger(self, trigger: TriggerRecord) -> TriggerRecord: ...
     def list_triggers(self) -> list[TriggerRecord]: ...
     def set_trigger_state(self, trigger_id: str, state: Mapping[str, object],

@@ -59,7 +59,7 @@ class DataFrameMaterializer:
     def save(self, value: Any, store: ArtifactStore) -> StoredObject:
         buf = io.BytesIO()
         value.to_parquet(buf)
-        return store.put_bytes(buf.getvalue())
+        return put_bytes(store, buf.getvalue())
 
     def load(self, sha256: str, store: ArtifactStore) -> Any:
         import pandas as pd
@@ -86,6 +86,8 @@ class NdarrayMaterializer:
         try:
             with os.fdopen(fd, "wb") as f:
                 np.save(f, value, allow_pickle=False)
+            if getattr(store, "supports_unsynced", False):
+                return store.put_file(Path(name), sync=False)  # type: ignore[call-arg]
             return store.put_file(Path(name))
         finally:
             os.unlink(name)
@@ -135,7 +137,7 @@ class JsonMaterializer:
         return _json_like(value, 0)
 
     def save(self, value: Any, store: ArtifactStore) -> StoredObject:
-        return store.put_bytes(json.dumps(value, sort_keys=True).encode())
+        return put_bytes(store, json.dumps(value, sort_keys=True).encode())
 
     def load(self, sha256: str, store: ArtifactStore) -> Any:
         return json.loads(store.get_bytes(sha256))
@@ -159,7 +161,7 @@ class PickleMaterializer:
                 f"a {type(value).__name__} cannot be stored: {exc}; return a value a "
                 "materializer accepts (DataFrame, ndarray, model, JSON-like, picklable)"
             ) from None
-        return store.put_bytes(data)
+        return put_bytes(store, data)
 
     def load(self, sha256: str, store: ArtifactStore) -> Any:
         import cloudpickle
@@ -169,6 +171,15 @@ class PickleMaterializer:
 
 _registered: list[Materializer] = []
 _instances: dict[str, Materializer] = {}
+_plugins: list[Materializer] | None = None
+
+
+def put_bytes(store: ArtifactStore, data: bytes) -> StoredObject:
+    """Store step data; a local store skips the fsync (see ``LocalArtifactStore``): a step
+    output has the durability of the metadata that points at it."""
+    if getattr(store, "supports_unsynced", False):
+        return store.put_bytes(data, sync=False)  # type: ignore[call-arg]
+    return store.put_bytes(data)
 
 
 def register_materializer(materializer: Materializer) -> None:
@@ -190,8 +201,11 @@ def get_materializer(name: str) -> Materializer:
 
 
 def _candidates() -> list[Materializer]:
-    plugins = [get_materializer(n) for n in available(GROUP, BUILTIN) if n not in BUILTIN]
-    return [*_registered, *plugins, *(get_materializer(n) for n in _ORDER)]
+    global _plugins
+    if _plugins is None:  # entry points are read once per process
+        found = [get_materializer(n) for n in available(GROUP, BUILTIN) if n not in BUILTIN]
+        _plugins = [*found, *(get_materializer(n) for n in _ORDER)]
+    return [*_registered, *_plugins]
 
 
 def store_output(value: Any, store: ArtifactStore) -> OutputRef:

@@ -10,13 +10,22 @@ process that runs the pipeline; workers only run code and store artifacts.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kiln._time import now_ms
-from kiln.entities import CacheEntry, LineageEdge, OutputRef, Run, RunArtifact, RunStatus
+from kiln.entities import (
+    CacheEntry,
+    LineageEdge,
+    OutputRef,
+    Run,
+    RunArtifact,
+    RunStatus,
+    StepRunWrite,
+)
 from kiln.exceptions import PipelineError
 from kiln.pipelines.graph import Graph, Node, Output, outputs_in, substitute
 from kiln.pipelines.hashing import cache_key, canonical, code_hash
@@ -141,6 +150,10 @@ def run_pipeline(
 
 
 class _Runner:
+    """Walks the graph. Metadata is written in batches: the writes gathered while no step
+    is running (finished, cached, skipped and newly started step runs) go in one
+    transaction just before the runner submits work or waits for it."""
+
     def __init__(self, ws: Workspace, graph: Graph, run: Run, executor: Executor,
                  use_cache: bool, resume_keys: set[str], on_event: Event | None) -> None:
         self.ws = ws
@@ -153,41 +166,62 @@ class _Runner:
         self.records: dict[str, StepRecord] = {}
         self.inputs: dict[str, list[OutputRef]] = {}
         self.params: dict[str, dict[str, str]] = {}
-
-    def event(self, kind: str, record: StepRecord) -> None:
-        if self.on_event is not None:
-            self.on_event(kind, record)
+        self.writes: list[StepRunWrite] = []
+        self.events: list[tuple[str, StepRecord]] = []
 
     def run(self, order: list[str]) -> None:
         self.records = {n: StepRecord(n) for n in order}
         pending = list(order)
         running: dict[Future[StepResult], str] = {}
-        while pending or running:
-            for node_id in [n for n in pending if self._ready(n)]:
-                pending.remove(node_id)
-                future = self._start(node_id)
-                if future is not None:
-                    running[future] = node_id
-            for node_id in [n for n in pending if self._blocked(n)]:
-                pending.remove(node_id)
-                self._skip(node_id)
-            if not running:
-                if pending and not any(self._ready(n) for n in pending):
-                    for node_id in pending:  # cannot happen in a validated DAG
-                        self._skip(node_id)
-                    pending.clear()
-                continue
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for future in done:
-                node_id = running.pop(future)
-                try:
-                    result = future.result()
-                except Exception as exc:  # the executor itself failed (worker died...)
-                    result = StepResult(node_id, ok=False,
-                                        error=f"step {node_id!r}: executor "
-                                              f"{self.executor.name!r} failed: "
-                                              f"{type(exc).__name__}: {exc}")
-                self._finish(node_id, result)
+        try:
+            while pending or running:
+                to_submit: list[StepTask] = []
+                progressed = True
+                while progressed:
+                    progressed = False
+                    for node_id in list(pending):
+                        if self._blocked(node_id):
+                            pending.remove(node_id)
+                            self._skip(node_id)
+                            progressed = True
+                        elif self._ready(node_id):
+                            pending.remove(node_id)
+                            task = self._start(node_id)
+                            if task is not None:
+                                to_submit.append(task)
+                            progressed = True
+                self._flush()
+                for task in to_submit:
+                    running[self.executor.submit(task, self.ws)] = task.node_id
+                if not running:
+                    if pending:  # cannot happen in a validated DAG: nothing can ever run
+                        for node_id in pending:
+                            self._skip(node_id)
+                        pending.clear()
+                    continue
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    node_id = running.pop(future)
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # the executor itself failed (worker died...)
+                        result = StepResult(node_id, ok=False,
+                                            error=f"step {node_id!r}: executor "
+                                                  f"{self.executor.name!r} failed: "
+                                                  f"{type(exc).__name__}: {exc}")
+                    self._finish(node_id, result)
+        finally:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.writes:
+            self.ws.store.write_step_runs(self.run_.experiment_id, self.run_.run_id,
+                                          self.ws.user, self.writes)
+            self.writes = []
+        events, self.events = self.events, []
+        if self.on_event is not None:
+            for kind, record in events:
+                self.on_event(kind, record)
 
     def _ready(self, node_id: str) -> bool:
         return all(self.records[u].status == "FINISHED"
@@ -197,7 +231,11 @@ class _Runner:
         return any(self.records[u].status in ("FAILED", "SKIPPED")
                    for u in self.graph.nodes[node_id].upstream)
 
-    def _start(self, node_id: str) -> Future[StepResult] | None:
+    def _tags(self, node: Node, **extra: str) -> dict[str, str]:
+        return {PIPELINE_TAG: "step", "kiln.step": node.step.name,
+                "kiln.upstream": ",".join(node.upstream), **extra}
+
+    def _start(self, node_id: str) -> StepTask | None:
         node = self.graph.nodes[node_id]
         record = self.records[node_id]
         args, kwargs, key_params, inputs = self._resolve(node)
@@ -205,25 +243,35 @@ class _Runner:
         key = cache_key(code_hash(step.fn), key_params, [r.sha256 for r in inputs],
                         step.n_outputs)
         record.cache_key = key
+        record.run_id = uuid.uuid4().hex
+        record.start_time = now_ms()
         self.inputs[node_id] = inputs
         if (self.use_cache and step.cache) or key in self.resume_keys:
             entry = self.ws.store.get_cached(key)
             if entry is not None and all(self.ws.artifacts.exists(o.sha256)
                                          for o in entry.outputs):
-                self._record_cached(node, record, entry)
+                record.cached, record.outputs = True, list(entry.outputs)
+                record.end_time, record.status = record.start_time, "FINISHED"
+                self.writes.append(StepRunWrite(
+                    record.run_id, True, node_id, RunStatus.FINISHED, record.start_time,
+                    record.end_time, params=self.params[node_id],
+                    tags=self._tags(node, **{"kiln.cache_key": key, "kiln.cached": "true",
+                                             "kiln.cached_from": entry.step_run_id}),
+                    artifacts=self._artifacts(record.run_id, record.outputs, None),
+                    edges=self._edges(record.run_id, node_id, record.outputs,
+                                      record.end_time)))
+                self.events.append(("cached", record))
                 return None
-        record.start_time = now_ms()
-        child = self.ws.store.create_run(
-            self.run_.experiment_id, node_id, self.ws.user, record.start_time,
-            {PIPELINE_TAG: "step", "kiln.step": step.name, "kiln.cache_key": key,
-             "kiln.upstream": ",".join(node.upstream)},
-            self.run_.run_id)
-        record.run_id = child.run_id
         record.status = "RUNNING"
-        self.event("started", record)
-        task = StepTask(node_id, step.fn, child, args, kwargs, step.n_outputs, step.retries,
+        self.writes.append(StepRunWrite(record.run_id, True, node_id, RunStatus.RUNNING,
+                                        record.start_time,
+                                        tags=self._tags(node, **{"kiln.cache_key": key})))
+        self.events.append(("started", record))
+        child = Run(record.run_id, self.run_.experiment_id, self.run_.experiment, node_id,
+                    RunStatus.RUNNING, record.start_time, None, self.ws.user,
+                    self.run_.run_id)
+        return StepTask(node_id, step.fn, child, args, kwargs, step.n_outputs, step.retries,
                         step.timeout, step.backoff)
-        return self.executor.submit(task, self.ws)
 
     def _resolve(self, node: Node) -> tuple[Any, Any, dict[str, Any], list[OutputRef]]:
         """Arguments with placeholders (and non-JSON literals) as refs; hashable params."""
@@ -253,67 +301,46 @@ class _Runner:
         self.params[node.node_id] = params
         return bound.args, bound.kwargs, key_params, inputs
 
-    def _record_cached(self, node: Node, record: StepRecord, entry: CacheEntry) -> None:
-        now = now_ms()
-        child = self.ws.store.create_run(
-            self.run_.experiment_id, node.node_id, self.ws.user, now,
-            {PIPELINE_TAG: "step", "kiln.step": node.step.name, "kiln.cache_key": entry.cache_key,
-             "kiln.cached": "true", "kiln.cached_from": entry.step_run_id,
-             "kiln.upstream": ",".join(node.upstream)},
-            self.run_.run_id)
-        record.run_id, record.cached, record.outputs = child.run_id, True, list(entry.outputs)
-        record.start_time = record.end_time = now
-        self.ws.store.finish_step_run(
-            child.run_id, RunStatus.FINISHED, now, params=self.params[node.node_id],
-            artifacts=self._artifacts(child.run_id, record.outputs, None),
-            edges=self._edges(child.run_id, node.node_id, record.outputs, now))
-        record.status = "FINISHED"
-        self.event("cached", record)
-
     def _finish(self, node_id: str, result: StepResult) -> None:
         record = self.records[node_id]
         assert record.run_id is not None
         record.end_time = result.end_time or now_ms()
         record.attempts = result.attempts
-        step = self.graph.nodes[node_id].step
         tags = {"kiln.cached": "false", "kiln.attempts": str(result.attempts)}
         if result.ok:
             record.outputs = result.outputs
             record.status = "FINISHED"
             entry = CacheEntry(record.cache_key, record.run_id, tuple(result.outputs),
                                record.end_time)
-            self.ws.store.finish_step_run(
-                record.run_id, RunStatus.FINISHED, record.end_time,
-                params=self.params[node_id], tags=tags,
+            self.writes.append(StepRunWrite(
+                record.run_id, False, node_id, RunStatus.FINISHED, record.start_time,
+                record.end_time, params=self.params[node_id], tags=tags,
                 artifacts=self._artifacts(record.run_id, result.outputs, result.logs),
                 edges=self._edges(record.run_id, node_id, result.outputs, record.end_time),
-                cache=entry)
-            self.event("finished", record)
+                cache=entry))
+            self.events.append(("finished", record))
         else:
             record.status = "FAILED"
-            record.error = result.error or f"step {node_id!r} ({step.name}) failed"
-            self.ws.store.finish_step_run(
-                record.run_id, RunStatus.FAILED, record.end_time, record.error,
-                params=self.params[node_id], tags=tags,
+            record.error = result.error or f"step {node_id!r} failed"
+            self.writes.append(StepRunWrite(
+                record.run_id, False, node_id, RunStatus.FAILED, record.start_time,
+                record.end_time, record.error, params=self.params[node_id], tags=tags,
                 artifacts=self._artifacts(record.run_id, [], result.logs),
-                edges=self._edges(record.run_id, node_id, [], record.end_time))
-            self.event("failed", record)
+                edges=self._edges(record.run_id, node_id, [], record.end_time)))
+            self.events.append(("failed", record))
 
     def _skip(self, node_id: str) -> None:
         record = self.records[node_id]
-        failed = [u for u in self.graph.nodes[node_id].upstream
-                  if self.records[u].status in ("FAILED", "SKIPPED")]
+        node = self.graph.nodes[node_id]
+        failed = [u for u in node.upstream if self.records[u].status in ("FAILED", "SKIPPED")]
         now = now_ms()
         record.error = f"skipped: upstream step {failed[0]!r} did not finish" if failed \
             else "skipped"
-        child = self.ws.store.create_run(
-            self.run_.experiment_id, node_id, self.ws.user, now,
-            {PIPELINE_TAG: "step", "kiln.step": self.graph.nodes[node_id].step.name,
-             "kiln.skipped": "true",
-             "kiln.upstream": ",".join(self.graph.nodes[node_id].upstream)}, self.run_.run_id)
-        self.ws.store.finish_step_run(child.run_id, RunStatus.KILLED, now, record.error)
-        record.run_id, record.status, record.start_time = child.run_id, "SKIPPED", now
-        self.event("skipped", record)
+        record.run_id, record.status, record.start_time = uuid.uuid4().hex, "SKIPPED", now
+        self.writes.append(StepRunWrite(record.run_id, True, node_id, RunStatus.KILLED, now,
+                                        now, record.error,
+                                        tags=self._tags(node, **{"kiln.skipped": "true"})))
+        self.events.append(("skipped", record))
 
     def _artifacts(self, run_id: str, outputs: list[OutputRef], logs: OutputRef | None
                    ) -> list[RunArtifact]:

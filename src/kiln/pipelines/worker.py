@@ -87,7 +87,7 @@ def run_pickled(payload: bytes) -> StepResult:
 
 def execute(task: StepTask, ws: Workspace) -> StepResult:
     """Run ``task`` with its step run active; never raises for the step's own errors."""
-    from kiln.pipelines.materializers import load_output, store_output
+    from kiln.pipelines.materializers import load_output, put_bytes, store_output
 
     result = StepResult(task.node_id, ok=False, start_time=now_ms())
     buffer = io.StringIO()
@@ -117,7 +117,7 @@ def execute(task: StepTask, ws: Workspace) -> StepResult:
     finally:
         ws.flush()
         result.end_time = now_ms()
-        obj = ws.artifacts.put_bytes(buffer.getvalue().encode())
+        obj = put_bytes(ws.artifacts, buffer.getvalue().encode())
         result.logs = OutputRef("text", obj.sha256, obj.size)
     return result
 

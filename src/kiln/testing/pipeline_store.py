@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from kiln.entities import CacheEntry, LineageEdge, OutputRef, RunArtifact, RunStatus, TriggerRecord
+from kiln.entities import (
+    CacheEntry,
+    LineageEdge,
+    OutputRef,
+    RunArtifact,
+    RunStatus,
+    StepRunWrite,
+    TriggerRecord,
+)
 from kiln.metadata.base import MetadataStore
 
 
@@ -18,24 +26,32 @@ class PipelineStoreSuite:
     def store(self) -> MetadataStore:  # pragma: no cover - overridden
         raise NotImplementedError("subclasses provide a `store` fixture")
 
-    def _run(self, store: MetadataStore) -> str:
+    def test_step_runs_are_written_in_one_batch(self, store: MetadataStore) -> None:
         exp = store.get_or_create_experiment("p")
-        return store.create_run(exp.experiment_id, "step", "alice", 1000, {}).run_id
-
-    def test_finish_step_run_records_everything_at_once(self, store: MetadataStore) -> None:
-        run_id = self._run(store)
+        parent = store.create_run(exp.experiment_id, "pipe", "alice", 1000, {}).run_id
         out = OutputRef("json", "a" * 64, 3)
-        store.finish_step_run(
-            run_id, RunStatus.FINISHED, 2000, params={"C": "1.0"}, tags={"kiln.cached": "false"},
-            artifacts=[RunArtifact(run_id, "outputs/0.json", out.sha256, 3)],
-            edges=[LineageEdge("run", run_id, "artifact", out.sha256, "produced", 2000)],
-            cache=CacheEntry("k" * 64, run_id, (out,), 2000))
-        run = store.get_run(run_id)
+        started = StepRunWrite("1" * 32, True, "train", RunStatus.RUNNING, 1000,
+                               tags={"kiln.step": "train"})
+        cached = StepRunWrite("2" * 32, True, "load", RunStatus.FINISHED, 1000, 1000,
+                              params={"n": "3"}, tags={"kiln.cached": "true"})
+        store.write_step_runs(exp.experiment_id, parent, "alice", [cached, started])
+        run = store.get_run("1" * 32)
+        assert run.status is RunStatus.RUNNING and run.parent_run_id == parent
+        assert run.tags == {"kiln.step": "train"}
+        assert store.get_run("2" * 32).params == {"n": "3"}
+        finished = StepRunWrite(
+            "1" * 32, False, "train", RunStatus.FINISHED, 1000, 2000, params={"C": "1.0"},
+            tags={"kiln.cached": "false"},
+            artifacts=[RunArtifact("1" * 32, "outputs/0.json", out.sha256, 3)],
+            edges=[LineageEdge("run", "1" * 32, "artifact", out.sha256, "produced", 2000)],
+            cache=CacheEntry("k" * 64, "1" * 32, (out,), 2000))
+        store.write_step_runs(exp.experiment_id, parent, "alice", [finished])
+        run = store.get_run("1" * 32)
         assert run.status is RunStatus.FINISHED and run.end_time == 2000
         assert run.params == {"C": "1.0"} and run.tags["kiln.cached"] == "false"
-        assert [a.path for a in store.list_artifacts(run_id)] == ["outputs/0.json"]
-        assert store.edges_from("run", run_id)[0].dst_id == out.sha256
-        assert store.get_cached("k" * 64) == CacheEntry("k" * 64, run_id, (out,), 2000)
+        assert [a.path for a in store.list_artifacts("1" * 32)] == ["outputs/0.json"]
+        assert store.edges_from("run", "1" * 32)[0].dst_id == out.sha256
+        assert store.get_cached("k" * 64) == CacheEntry("k" * 64, "1" * 32, (out,), 2000)
         assert store.get_cached("x" * 64) is None
 
     def test_triggers_keep_their_state_when_saved_again(self, store: MetadataStore) -> None:

@@ -11,10 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from kiln.entities import (
     CacheEntry,
-    LineageEdge,
     OutputRef,
-    RunArtifact,
-    RunStatus,
+    StepRunWrite,
     TriggerEvent,
     TriggerRecord,
 )
@@ -35,63 +33,81 @@ class SqlPipelines(SqlBase):
         outputs = tuple(OutputRef(o[0], o[1], o[2]) for o in json.loads(row.outputs))
         return CacheEntry(row.cache_key, row.step_run_id, outputs, row.created_at)
 
-    def finish_step_run(
-        self,
-        run_id: str,
-        status: RunStatus,
-        end_time: int,
-        error: str | None = None,
-        *,
-        params: Mapping[str, str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        artifacts: Sequence[RunArtifact] = (),
-        edges: Sequence[LineageEdge] = (),
-        cache: CacheEntry | None = None,
-    ) -> None:
+    def write_step_runs(self, experiment_id: int, parent_run_id: str, user: str,
+                        writes: Sequence[StepRunWrite]) -> None:
+        """Insert started (or complete) step runs and end others, all in one transaction."""
+        if not writes:
+            return
+        stmts = self._step_statements()
+        params: list[dict[str, Any]] = []
+        tags: list[dict[str, Any]] = []
+        artifacts: list[dict[str, Any]] = []
+        edges: list[dict[str, Any]] = []
+        caches: list[dict[str, Any]] = []
+        for w in writes:
+            params += [{"run_id": w.run_id, "key": k, "value": v, "experiment_id": experiment_id}
+                       for k, v in w.params.items()]
+            tags += [{"run_id": w.run_id, "key": k, "value": v, "experiment_id": experiment_id}
+                     for k, v in w.tags.items()]
+            artifacts += [{"run_id": a.run_id, "path": a.path, "sha256": a.sha256,
+                           "size": a.size} for a in w.artifacts]
+            edges += [{"src_kind": e.src_kind, "src_id": e.src_id, "dst_kind": e.dst_kind,
+                       "dst_id": e.dst_id, "relation": e.relation, "created_at": e.created_at}
+                      for e in w.edges]
+            if w.cache is not None:
+                caches.append({"cache_key": w.cache.cache_key,
+                               "step_run_id": w.cache.step_run_id,
+                               "outputs": json.dumps([[o.materializer, o.sha256, o.size]
+                                                      for o in w.cache.outputs]),
+                               "created_at": w.cache.created_at})
+        created = [{"run_id": w.run_id, "experiment_id": experiment_id, "name": w.name,
+                    "status": w.status.value, "start_time": w.start_time,
+                    "end_time": w.end_time, "user": user, "parent_run_id": parent_run_id,
+                    "error": w.error} for w in writes if w.create]
+        ended = [{"rid": w.run_id, "status": w.status.value, "end_time": w.end_time,
+                  "error": w.error} for w in writes if not w.create]
         with self._write() as conn:
-            exp = conn.execute(
-                select(t.runs.c.experiment_id).where(t.runs.c.run_id == run_id)
-            ).scalar()
-            if exp is None:
-                raise NotFoundError(f"run {run_id!r} does not exist")
-            conn.execute(
-                update(t.runs).where(t.runs.c.run_id == run_id)
-                .values(status=status.value, end_time=end_time, error=error)
-            )
-            for table, values in ((t.params, params), (t.tags, tags)):
-                if values:
-                    stmt = self._insert(table)
-                    conn.execute(
-                        stmt.on_conflict_do_update(index_elements=["run_id", "key"],
-                                                   set_={"value": stmt.excluded.value}),
-                        [{"run_id": run_id, "key": k, "value": v, "experiment_id": exp}
-                         for k, v in values.items()],
-                    )
-            if artifacts:
-                stmt = self._insert(t.run_artifacts)
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["run_id", "path"],
-                        set_={"sha256": stmt.excluded.sha256, "size": stmt.excluded.size}),
-                    [{"run_id": a.run_id, "path": a.path, "sha256": a.sha256, "size": a.size}
-                     for a in artifacts],
-                )
+            if created:
+                conn.execute(t.runs.insert(), created)
+            if ended:
+                result = conn.execute(stmts["end"], ended)
+                if result.rowcount not in (-1, len(ended)):
+                    raise NotFoundError(f"a step run of {parent_run_id!r} does not exist")
+            for name, rows in (("params", params), ("tags", tags), ("artifacts", artifacts)):
+                if rows:
+                    conn.execute(stmts[name], rows)
             if edges:
-                conn.execute(t.lineage_edges.insert(), [
-                    {"src_kind": e.src_kind, "src_id": e.src_id, "dst_kind": e.dst_kind,
-                     "dst_id": e.dst_id, "relation": e.relation, "created_at": e.created_at}
-                    for e in edges
-                ])
-            if cache is not None:
-                outputs = json.dumps([[o.materializer, o.sha256, o.size] for o in cache.outputs])
-                stmt = self._insert(t.pipeline_cache).values(
-                    cache_key=cache.cache_key, step_run_id=cache.step_run_id, outputs=outputs,
-                    created_at=cache.created_at)
-                conn.execute(stmt.on_conflict_do_update(
-                    index_elements=["cache_key"],
-                    set_={"step_run_id": stmt.excluded.step_run_id,
-                          "outputs": stmt.excluded.outputs,
-                          "created_at": stmt.excluded.created_at}))
+                conn.execute(t.lineage_edges.insert(), edges)
+            for row in caches:
+                conn.execute(stmts["cache"], row)
+
+    def _step_statements(self) -> dict[str, Any]:
+        """Statements of :meth:`finish_step_run`, built once (upserts are slow to build)."""
+        cached: dict[str, Any] | None = getattr(self, "_step_stmts", None)
+        if cached is not None:
+            return cached
+        from sqlalchemy import bindparam
+
+        stmts: dict[str, Any] = {
+            "end": update(t.runs).where(t.runs.c.run_id == bindparam("rid"))
+            .values(status=bindparam("status"), end_time=bindparam("end_time"),
+                    error=bindparam("error")),
+        }
+        for name, table in (("params", t.params), ("tags", t.tags)):
+            stmt = self._insert(table)
+            stmts[name] = stmt.on_conflict_do_update(index_elements=["run_id", "key"],
+                                                     set_={"value": stmt.excluded.value})
+        stmt = self._insert(t.run_artifacts)
+        stmts["artifacts"] = stmt.on_conflict_do_update(
+            index_elements=["run_id", "path"],
+            set_={"sha256": stmt.excluded.sha256, "size": stmt.excluded.size})
+        stmt = self._insert(t.pipeline_cache)
+        stmts["cache"] = stmt.on_conflict_do_update(
+            index_elements=["cache_key"],
+            set_={"step_run_id": stmt.excluded.step_run_id, "outputs": stmt.excluded.outputs,
+                  "created_at": stmt.excluded.created_at})
+        self._step_stmts = stmts
+        return stmts
 
     # -- triggers ---------------------------------------------------------------------
     def save_trigger(self, trigger: TriggerRecord) -> TriggerRecord:
