@@ -27,6 +27,7 @@ class SqlMetadataStore(SqlTracking, SqlRegistry, SqlPipelines):
         return f"SqlMetadataStore({redact(self.url)!r})"
 
     def close(self) -> None:
+        self._close_hot()
         self.engine.dispose()
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -25,20 +27,20 @@ class SqlPipelines(SqlBase):
     """The pipeline part of :class:`kiln.metadata.sql.SqlMetadataStore`."""
 
     def get_cached(self, cache_key: str) -> CacheEntry | None:
-        c = t.pipeline_cache
-        with self._read() as conn:
-            row = conn.execute(select(c).where(c.c.cache_key == cache_key)).first()
+        with self._hot() as cur:
+            cur.execute(self._sql("SELECT cache_key, step_run_id, outputs, created_at "
+                                  "FROM pipeline_cache WHERE cache_key = ?"), (cache_key,))
+            row = cur.fetchone()
         if row is None:
             return None
-        outputs = tuple(OutputRef(o[0], o[1], o[2]) for o in json.loads(row.outputs))
-        return CacheEntry(row.cache_key, row.step_run_id, outputs, row.created_at)
+        outputs = tuple(OutputRef(o[0], o[1], o[2]) for o in json.loads(row[2]))
+        return CacheEntry(row[0], row[1], outputs, int(row[3]))
 
     def write_step_runs(self, experiment_id: int, parent_run_id: str, user: str,
                         writes: Sequence[StepRunWrite]) -> None:
         """Insert started (or complete) step runs and end others, all in one transaction."""
         if not writes:
             return
-        stmts = self._step_statements()
         params: list[dict[str, Any]] = []
         tags: list[dict[str, Any]] = []
         artifacts: list[dict[str, Any]] = []
@@ -60,54 +62,86 @@ class SqlPipelines(SqlBase):
                                "outputs": json.dumps([[o.materializer, o.sha256, o.size]
                                                       for o in w.cache.outputs]),
                                "created_at": w.cache.created_at})
-        created = [{"run_id": w.run_id, "experiment_id": experiment_id, "name": w.name,
-                    "status": w.status.value, "start_time": w.start_time,
-                    "end_time": w.end_time, "user": user, "parent_run_id": parent_run_id,
-                    "error": w.error} for w in writes if w.create]
-        ended = [{"rid": w.run_id, "status": w.status.value, "end_time": w.end_time,
-                  "error": w.error} for w in writes if not w.create]
-        with self._write() as conn:
+        created = [(w.run_id, experiment_id, w.name, w.status.value, w.start_time, w.end_time,
+                    user, parent_run_id, w.error) for w in writes if w.create]
+        ended = [(w.status.value, w.end_time, w.error, w.run_id) for w in writes if not w.create]
+        kv = ("(run_id, key, value, experiment_id) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, key) "
+              "DO UPDATE SET value = excluded.value")
+        with self._hot(write=True) as cur:
             if created:
-                conn.execute(t.runs.insert(), created)
+                cur.executemany(self._sql(
+                    'INSERT INTO runs (run_id, experiment_id, name, status, start_time, end_time, '
+                    '"user", parent_run_id, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'), created)
             if ended:
-                result = conn.execute(stmts["end"], ended)
-                if result.rowcount not in (-1, len(ended)):
-                    raise NotFoundError(f"a step run of {parent_run_id!r} does not exist")
-            for name, rows in (("params", params), ("tags", tags), ("artifacts", artifacts)):
+                cur.executemany(self._sql("UPDATE runs SET status = ?, end_time = ?, error = ? "
+                                          "WHERE run_id = ?"), ended)
+            for table, rows in (("params", params), ("tags", tags)):
                 if rows:
-                    conn.execute(stmts[name], rows)
+                    cur.executemany(self._sql(f"INSERT INTO {table} {kv}"),
+                                    [(r["run_id"], r["key"], r["value"], r["experiment_id"])
+                                     for r in rows])
+            if artifacts:
+                cur.executemany(self._sql(
+                    "INSERT INTO run_artifacts (run_id, path, sha256, size) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (run_id, path) DO UPDATE SET sha256 = excluded.sha256, "
+                    "size = excluded.size"),
+                    [(r["run_id"], r["path"], r["sha256"], r["size"]) for r in artifacts])
             if edges:
-                conn.execute(t.lineage_edges.insert(), edges)
-            for row in caches:
-                conn.execute(stmts["cache"], row)
+                cur.executemany(self._sql(
+                    "INSERT INTO lineage_edges (src_kind, src_id, dst_kind, dst_id, relation, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, ?)"),
+                    [(e["src_kind"], e["src_id"], e["dst_kind"], e["dst_id"], e["relation"],
+                      e["created_at"]) for e in edges])
+            if caches:
+                cur.executemany(self._sql(
+                    "INSERT INTO pipeline_cache (cache_key, step_run_id, outputs, created_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (cache_key) DO UPDATE SET "
+                    "step_run_id = excluded.step_run_id, outputs = excluded.outputs, "
+                    "created_at = excluded.created_at"),
+                    [(c["cache_key"], c["step_run_id"], c["outputs"], c["created_at"])
+                     for c in caches])
 
-    def _step_statements(self) -> dict[str, Any]:
-        """Statements of :meth:`finish_step_run`, built once (upserts are slow to build)."""
-        cached: dict[str, Any] | None = getattr(self, "_step_stmts", None)
-        if cached is not None:
-            return cached
-        from sqlalchemy import bindparam
+    # -- the hot path: one DBAPI connection kept open, plain SQL --------------------------
+    # These two methods run once or twice per pipeline step; through SQLAlchemy each call
+    # costs about a millisecond of connection checkout and statement handling, so they
+    # talk to the driver directly on a connection the store keeps.
+    def _sql(self, text: str) -> str:
+        return text.replace("?", "%s") if self.engine.dialect.name == "postgresql" else text
 
-        stmts: dict[str, Any] = {
-            "end": update(t.runs).where(t.runs.c.run_id == bindparam("rid"))
-            .values(status=bindparam("status"), end_time=bindparam("end_time"),
-                    error=bindparam("error")),
-        }
-        for name, table in (("params", t.params), ("tags", t.tags)):
-            stmt = self._insert(table)
-            stmts[name] = stmt.on_conflict_do_update(index_elements=["run_id", "key"],
-                                                     set_={"value": stmt.excluded.value})
-        stmt = self._insert(t.run_artifacts)
-        stmts["artifacts"] = stmt.on_conflict_do_update(
-            index_elements=["run_id", "path"],
-            set_={"sha256": stmt.excluded.sha256, "size": stmt.excluded.size})
-        stmt = self._insert(t.pipeline_cache)
-        stmts["cache"] = stmt.on_conflict_do_update(
-            index_elements=["cache_key"],
-            set_={"step_run_id": stmt.excluded.step_run_id, "outputs": stmt.excluded.outputs,
-                  "created_at": stmt.excluded.created_at})
-        self._step_stmts = stmts
-        return stmts
+    @contextmanager
+    def _hot(self, write: bool = False) -> Iterator[Any]:
+        lock: threading.Lock = self.__dict__.setdefault("_hot_lock", threading.Lock())
+        with lock:
+            conn = self.__dict__.get("_hot_conn")
+            if conn is None:
+                conn = self.__dict__["_hot_conn"] = self.engine.raw_connection()
+            sqlite = self.engine.dialect.name == "sqlite"
+            cur = conn.cursor()
+            try:
+                if sqlite:
+                    cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                yield cur
+                if sqlite:
+                    cur.execute("COMMIT")
+                else:
+                    conn.commit()
+            except BaseException:
+                try:
+                    if sqlite:
+                        cur.execute("ROLLBACK")
+                    else:
+                        conn.rollback()
+                except Exception:
+                    self.__dict__.pop("_hot_conn", None)
+                    conn.invalidate()
+                raise
+            finally:
+                cur.close()
+
+    def _close_hot(self) -> None:
+        conn = self.__dict__.pop("_hot_conn", None)
+        if conn is not None:
+            conn.close()
 
     # -- triggers ---------------------------------------------------------------------
     def save_trigger(self, trigger: TriggerRecord) -> TriggerRecord:
