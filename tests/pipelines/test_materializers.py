@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from kiln import pipeline, step
 from kiln.artifacts.base import ArtifactStore, StoredObject
