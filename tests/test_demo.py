@@ -23,6 +23,7 @@ def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:
     views = json.loads(subprocess.run([*cli, "features", "list", "--json"], capture_output=True,
                                       text=True, env=env, check=True).stdout)
     assert [(v["name"], v["features"]) for v in views] == [("patient_measurements", 30)]
+    assert "11 of 11 steps served from the cache" in out.stdout
     runs = json.loads(subprocess.run([*cli, "runs", "list", "-e", "breast-cancer", "--json"],
                                      capture_output=True, text=True, env=env, check=True).stdout)
     assert len(runs) == 8 and all(r["status"] == "FINISHED" for r in runs)

@@ -29,6 +29,10 @@ PEERS: dict[str, list[str]] = {
     "dvc": ["dvc==3.67.*"],
     "gx": ["great_expectations==1.24.*", "pandas", "pyarrow"],
     "feast": ["feast==0.67.*", "pandas", "pyarrow", "redis"],
+    "dagster": ["dagster", "numpy", "scikit-learn"],
+    "zenml": ["zenml[server]", "numpy", "scikit-learn"],
+    "prefect": ["prefect", "numpy", "scikit-learn"],
+    "metaflow": ["metaflow", "numpy", "scikit-learn"],
 }
 
 MARKER = ".kiln-bench-installed.json"

@@ -44,12 +44,14 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "pipeline",
     "search_runs",
     "set_alias",
     "set_tag",
     "set_tags",
     "set_workspace",
     "start_run",
+    "step",
     "use_workspace",
 ]
 
@@ -62,6 +64,8 @@ _HOMES = {
     "KilnError": "kiln.exceptions",
     "data": "kiln.data",
     "features": "kiln.features",
+    "step": "kiln.pipelines.dsl",
+    "pipeline": "kiln.pipelines.dsl",
 }
 _LAZY: dict[str, str] = {
     name: _HOMES.get(name, "kiln.fluent") for name in __all__ if name != "__version__"
@@ -98,6 +102,7 @@ if TYPE_CHECKING:
         start_run,
         use_workspace,
     )
+    from kiln.pipelines.dsl import pipeline, step
     from kiln.registry.signature import infer_signature
     from kiln.settings import Settings
     from kiln.workspace import Workspace

@@ -1,7 +1,7 @@
 """The lifecycle demo behind ``kiln demo``, on scikit-learn's breast cancer data (no network).
 
-Later stages (data versions, features, pipelines, serving, monitoring) add
-their steps here as they land.
+Later stages (data versions, features, serving, monitoring) add their steps
+here as they land; the training sweep runs as a pipeline (``kiln.pipelines.demo``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ class DemoResult:
 
 def run_demo(ws: Workspace, console: Console) -> DemoResult:
     """Sweep, track, register the best model, promote it, load it back and predict."""
-    from rich.progress import Progress
     from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split
 
@@ -53,6 +52,9 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
     result = DemoResult()
     result.data = version_and_validate(ws, console, data.frame)
     X, y = demo_stage(ws, console, data.data, data.target)  # training set from a feature view
+    # The training set built from the feature view becomes a dataset version of its own,
+    # which the training pipeline loads (and records as its input).
+    training = _version_training_set(ws, X, y)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, random_state=0, stratify=y
     )
@@ -60,13 +62,10 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
         f"[bold]1. Data[/]: scikit-learn's breast cancer set, {len(X)} rows x {X.shape[1]} "
         f"features (train {len(X_train)}, test {len(X_test)})"
     )
-    with kiln.use_workspace(ws), Progress(console=console, transient=True) as progress:
-        task = progress.add_task("2. Sweep: training", total=len(SWEEP))
-        for params in SWEEP:
-            result.run_ids.append(_train_one(params, X_train, X_test, y_train, y_test,
-                                             inputs=(result.data.reference.ref,
-                                                     result.data.batch.ref)))
-            progress.advance(task)
+    from kiln.pipelines.demo import train_sweep
+
+    with kiln.use_workspace(ws):
+        result.run_ids = train_sweep(ws, console, dataset=training)
     console.print(f"[bold]2. Sweep[/]: {len(SWEEP)} tracked runs in experiment {EXPERIMENT!r}")
 
     best = ws.search_run_objects(EXPERIMENT, filter=f"run_id IN ({_quoted(result.run_ids)})",
@@ -132,6 +131,17 @@ def _train_one(params: dict[str, Any], X_train: Any, X_test: Any, y_train: Any, 
         kiln.log_text(_report(name, confusion_matrix(y_test, pred)), "report.html")
         kiln.log_model(model, input_example=X_train.head(5))
         return run.run_id
+
+
+def _version_training_set(ws: Workspace, X: Any, y: Any) -> str:
+    """Store the feature view's training set as a dataset version; return its reference."""
+    folder = ws.settings.home / "demo-data"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "training_set.parquet"
+    X.assign(target=y.to_numpy()).to_parquet(path, index=False)
+    version = ws.add_dataset(path, "breast-cancer-training",
+                             description="training set built from the feature view")
+    return version.ref
 
 
 def _report(name: str, matrix: Any) -> str:

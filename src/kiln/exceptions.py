@@ -12,7 +12,9 @@ The tree::
     ├── NoActiveRunError           a fluent call that needs ``kiln.start_run()`` first
     ├── ArtifactCorruptedError     an artifact whose bytes no longer match its sha256
     ├── SignatureError             model input that does not match the model's signature
-    └── MigrationError             the database schema is newer than this kiln
+    ├── MigrationError             the database schema is newer than this kiln
+    └── PipelineError              a pipeline step failed (its error, after retries)
+        └── StepTimeoutError       a step attempt ran longer than its timeout
 
 The CLI prints ``error: <message>`` and exits 2 for any of them; nothing else
 is caught, so a real bug still shows its traceback.
@@ -65,6 +67,14 @@ class MigrationError(KilnError):
     """The database was written by a newer kiln, or its schema cannot be upgraded."""
 
 
+class PipelineError(KilnError):
+    """A pipeline run failed: the message names the step and its error."""
+
+
+class StepTimeoutError(PipelineError):
+    """A step attempt ran longer than the step's ``timeout``."""
+
+
 __all__ = [
     "ArtifactCorruptedError",
     "ConfigError",
@@ -75,6 +85,8 @@ __all__ = [
     "MigrationError",
     "NoActiveRunError",
     "NotFoundError",
+    "PipelineError",
     "SignatureError",
+    "StepTimeoutError",
     "StoreUnavailableError",
 ]

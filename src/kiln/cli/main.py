@@ -19,6 +19,9 @@ SUBCOMMANDS = {
     "features": ("kiln.cli.features", "features", "Feature views: apply, materialize, serve."),
     "demo": ("kiln.cli.demo", "demo", "Run the whole lifecycle on a real dataset."),
     "lineage": ("kiln.cli.lineage", "lineage", "What an object was made from and what used it."),
+    "pipeline": ("kiln.cli.pipelines", "pipeline", "Pipelines: run, runs, show, resume, export."),
+    "step": ("kiln.cli.pipelines", "step_group", "Run one step of a pipeline."),
+    "scheduler": ("kiln.cli.pipelines", "scheduler_cmd", "Fire pipeline triggers until stopped."),
 }
 
 

@@ -9,20 +9,34 @@ from kiln.entities._data import DatasetVersion
 from kiln.entities._features import FeatureDefinition, Materialization
 from kiln.entities._lineage import LineageEdge
 from kiln.entities._model import AliasEvent, ModelVersion, RegisteredModel, Signature
+from kiln.entities._pipeline import (
+    CacheEntry,
+    OutputRef,
+    StepRunWrite,
+    TriggerEvent,
+    TriggerFire,
+    TriggerRecord,
+)
 from kiln.entities._run import Experiment, Metric, Run, RunArtifact, RunStatus
 
 __all__ = [
     "AliasEvent",
     "DatasetVersion",
+    "CacheEntry",
     "Experiment",
     "FeatureDefinition",
     "LineageEdge",
     "Materialization",
     "Metric",
     "ModelVersion",
+    "OutputRef",
     "RegisteredModel",
     "Run",
     "RunArtifact",
     "RunStatus",
     "Signature",
+    "StepRunWrite",
+    "TriggerEvent",
+    "TriggerFire",
+    "TriggerRecord",
 ]

@@ -13,6 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 from kiln.entities import (
     AliasEvent,
     DatasetVersion,
+    CacheEntry,
     Experiment,
     FeatureDefinition,
     LineageEdge,
@@ -24,6 +25,9 @@ from kiln.entities import (
     RunArtifact,
     RunStatus,
     Signature,
+    StepRunWrite,
+    TriggerEvent,
+    TriggerRecord,
 )
 from kiln.metadata.filters import Clause, OrderKey
 
@@ -187,6 +191,26 @@ class FeatureRegistryStore(Protocol):
         ...
 
 
+class PipelineStore(Protocol):
+    """Step cache, step runs written in batches (one transaction), triggers and leases."""
+
+    def get_cached(self, cache_key: str) -> CacheEntry | None: ...
+    def write_step_runs(self, experiment_id: int, parent_run_id: str, user: str,
+                        writes: Sequence[StepRunWrite]) -> None: ...
+    def save_trigger(self, trigger: TriggerRecord) -> TriggerRecord: ...
+    def list_triggers(self) -> list[TriggerRecord]: ...
+    def set_trigger_state(self, trigger_id: str, state: Mapping[str, object],
+                          updated_at: int) -> None: ...
+    def claim_fire(self, trigger_id: str, fire_key: str, owner: str, fired_at: int) -> bool: ...
+    def set_fire_run(self, trigger_id: str, fire_key: str, run_id: str) -> None: ...
+    def count_fires(self, trigger_id: str) -> int: ...
+    def add_trigger_event(self, kind: str, name: str, payload: Mapping[str, object],
+                          created_at: int) -> TriggerEvent: ...
+    def trigger_events(self, kind: str, name: str, after_id: int = 0) -> list[TriggerEvent]: ...
+    def acquire_lease(self, name: str, owner: str, now: int, ttl_ms: int) -> bool: ...
+    def release_lease(self, name: str, owner: str) -> None: ...
+
+
 # Every concern's Protocol in one interface; each backend implements them all.
 @runtime_checkable
 class MetadataStore(
@@ -195,6 +219,7 @@ class MetadataStore(
     LineageStore,
     DataStore,
     FeatureRegistryStore,
+    PipelineStore,
     Protocol,
 ):
     """Everything kiln keeps about its objects. ``close()`` releases connections."""

@@ -215,3 +215,56 @@ feature_materializations = Table(
     Column("rows", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
 )
+# -- pipelines (migration 0002_pipelines) ------------------------------------------------
+# A step's outputs by cache key (hash of code, parameters and input content).
+pipeline_cache = Table(
+    "pipeline_cache",
+    metadata,
+    Column("cache_key", String(64), primary_key=True),
+    Column("step_run_id", String(32), nullable=False),
+    Column("outputs", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+pipeline_triggers = Table(
+    "pipeline_triggers",
+    metadata,
+    Column("trigger_id", String(255), primary_key=True),
+    Column("pipeline", String(512), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("params", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# The primary key is what makes a firing happen once, whichever scheduler gets there first.
+trigger_fires = Table(
+    "trigger_fires",
+    metadata,
+    Column("trigger_id", String(255), primary_key=True),
+    Column("fire_key", String(255), primary_key=True),
+    Column("owner", String(255), nullable=False),
+    Column("fired_at", BigInteger, nullable=False),
+    Column("run_id", String(32)),
+)
+
+trigger_events = Table(
+    "trigger_events",
+    metadata,
+    Column("event_id", _BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_trigger_events_kind_name", "kind", "name", "event_id"),
+)
+
+scheduler_leases = Table(
+    "scheduler_leases",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("owner", String(255), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)

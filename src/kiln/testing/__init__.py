@@ -14,10 +14,12 @@ from kiln.testing.artifacts import ArtifactStoreSuite
 from kiln.testing.data import DataStoreSuite
 from kiln.testing.features import FeatureRegistrySuite, OnlineStoreSuite
 from kiln.testing.metadata import MetadataStoreSuite
+from kiln.testing.pipelines import ExecutorSuite
 
 __all__ = [
     "ArtifactStoreSuite",
     "DataStoreSuite",
+    "ExecutorSuite",
     "FeatureRegistrySuite",
     "MetadataStoreSuite",
     "OnlineStoreSuite",

@@ -5,11 +5,12 @@ from __future__ import annotations
 from kiln.metadata.sql.data import SqlData
 from kiln.metadata.sql.engine import create_engine, migrate, redact
 from kiln.metadata.sql.features import SqlFeatures
+from kiln.metadata.sql.pipelines import SqlPipelines
 from kiln.metadata.sql.registry import SqlRegistry
 from kiln.metadata.sql.tracking import SqlTracking
 
 
-class SqlMetadataStore(SqlTracking, SqlRegistry, SqlData, SqlFeatures):
+class SqlMetadataStore(SqlTracking, SqlRegistry, SqlData, SqlFeatures, SqlPipelines):
     """A :class:`~kiln.metadata.base.MetadataStore` on SQLite or PostgreSQL.
 
     The schema is migrated to the current revision on first use.
@@ -30,6 +31,7 @@ class SqlMetadataStore(SqlTracking, SqlRegistry, SqlData, SqlFeatures):
 
     def close(self) -> None:
         self._close_writers()
+        self._close_hot()
         self.engine.dispose()
 
 

@@ -1,0 +1,52 @@
+"""The pipeline part of the metadata store on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiln.metadata.sql import SqlMetadataStore
+from kiln.testing.pipeline_store import PipelineStoreSuite
+
+
+class TestSqlitePipelineStore(PipelineStoreSuite):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[SqlMetadataStore]:
+        s = SqlMetadataStore(f"sqlite:///{tmp_path / 'kiln.db'}")
+        yield s
+        s.close()
+
+
+@pytest.mark.postgres
+class TestPostgresPipelineStore(PipelineStoreSuite):
+    @pytest.fixture
+    def store(self, postgres_url: str) -> Iterator[SqlMetadataStore]:
+        s = SqlMetadataStore(postgres_url)
+        yield s
+        s.close()
+
+
+def test_a_0001_database_is_upgraded(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from kiln.metadata.sql.engine import create_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__import__("kiln").metadata.__file__).parent
+                                               / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    engine.dispose()
+    store = SqlMetadataStore(url)
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == \
+            "0002_pipelines"
+    assert store.get_cached("0" * 64) is None
+    store.close()
