@@ -46,15 +46,23 @@ class Materializer(Protocol):
 
 
 class DataFrameMaterializer:
-    """pandas DataFrames as Parquet (needs pyarrow: ``pip install 'kiln[pipelines]'``)."""
+    """pandas DataFrames as Parquet (needs pyarrow: ``pip install 'kiln[pipelines]'``;
+    without it DataFrames fall through to the pickle materializer)."""
 
     name = "dataframe"
+    _parquet: bool | None = None
 
     def handles(self, value: Any) -> bool:
         import sys
 
         pd = sys.modules.get("pandas")
-        return pd is not None and isinstance(value, pd.DataFrame)
+        if pd is None or not isinstance(value, pd.DataFrame):
+            return False
+        if DataFrameMaterializer._parquet is None:
+            import importlib.util
+
+            DataFrameMaterializer._parquet = importlib.util.find_spec("pyarrow") is not None
+        return DataFrameMaterializer._parquet
 
     def save(self, value: Any, store: ArtifactStore) -> StoredObject:
         buf = io.BytesIO()
