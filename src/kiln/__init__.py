@@ -72,8 +72,7 @@ _LAZY: dict[str, str] = {
 }
 
 if TYPE_CHECKING:
-    from kiln import data
-    from kiln import features
+    from kiln import data, features
     from kiln.autolog import autolog
     from kiln.exceptions import KilnError
     from kiln.fluent import (

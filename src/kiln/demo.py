@@ -55,7 +55,7 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
     # The training set built from the feature view becomes a dataset version of its own,
     # which the training pipeline loads (and records as its input).
     training = _version_training_set(ws, X, y)
-    X_train, X_test, y_train, y_test = train_test_split(
+    X_train, X_test, _y_train, y_test = train_test_split(
         X, y, test_size=0.25, random_state=0, stratify=y
     )
     console.print(

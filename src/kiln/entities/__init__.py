@@ -21,8 +21,8 @@ from kiln.entities._run import Experiment, Metric, Run, RunArtifact, RunStatus
 
 __all__ = [
     "AliasEvent",
-    "DatasetVersion",
     "CacheEntry",
+    "DatasetVersion",
     "Experiment",
     "FeatureDefinition",
     "LineageEdge",

@@ -12,8 +12,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from kiln.entities import (
     AliasEvent,
-    DatasetVersion,
     CacheEntry,
+    DatasetVersion,
     Experiment,
     FeatureDefinition,
     LineageEdge,
@@ -191,6 +191,7 @@ class FeatureRegistryStore(Protocol):
         ...
 
 
+@runtime_checkable
 class PipelineStore(Protocol):
     """Step cache, step runs written in batches (one transaction), triggers and leases."""
 
