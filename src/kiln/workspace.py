@@ -13,10 +13,11 @@
 from __future__ import annotations
 
 from kiln.registry.client import RegistryClient
+from kiln.serving.client import ServingClient
 from kiln.tracking.client import TrackingClient
 
 
-class Workspace(TrackingClient, RegistryClient):
+class Workspace(TrackingClient, RegistryClient, ServingClient):
     """Stores named by ``db_url`` and ``artifacts_url`` (default: ``KILN_*`` settings).
 
     The subsystems' methods are mixed in from ``kiln.tracking.client`` and

@@ -7,15 +7,29 @@ from __future__ import annotations
 
 from kiln.entities._lineage import LineageEdge
 from kiln.entities._model import AliasEvent, ModelVersion, RegisteredModel, Signature
+from kiln.entities._serving import (
+    CanaryPolicy,
+    Deployment,
+    DeploymentSpec,
+    Feedback,
+    PredictionLogBatch,
+    Route,
+)
 from kiln.entities._run import Experiment, Metric, Run, RunArtifact, RunStatus
 
 __all__ = [
     "AliasEvent",
+    "CanaryPolicy",
+    "Deployment",
+    "DeploymentSpec",
     "Experiment",
+    "Feedback",
     "LineageEdge",
     "Metric",
+    "PredictionLogBatch",
     "ModelVersion",
     "RegisteredModel",
+    "Route",
     "Run",
     "RunArtifact",
     "RunStatus",

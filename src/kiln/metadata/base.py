@@ -12,10 +12,14 @@ from typing import Protocol, runtime_checkable
 
 from kiln.entities import (
     AliasEvent,
+    Deployment,
+    DeploymentSpec,
     Experiment,
+    Feedback,
     LineageEdge,
     Metric,
     ModelVersion,
+    PredictionLogBatch,
     RegisteredModel,
     Run,
     RunArtifact,
@@ -107,7 +111,43 @@ class LineageStore(Protocol):
 
 
 @runtime_checkable
-class MetadataStore(TrackingStore, RegistryStore, LineageStore, Protocol):
+class ServingStore(Protocol):
+    """Versioned deployments, the index of prediction-log batches, and feedback."""
+
+    def add_deployment_version(
+        self,
+        name: str,
+        spec: DeploymentSpec,
+        *,
+        action: str,
+        user: str,
+        created_at: int,
+        message: str = "",
+        create: bool = False,
+    ) -> Deployment:
+        """Write the next version of ``name``. ``create=True`` raises ``ConflictError`` if
+        it exists; otherwise a missing deployment raises ``NotFoundError``."""
+        ...
+    def get_deployment(self, name: str, version: int | None = None) -> Deployment: ...
+    def deployment_head(self, name: str) -> int:
+        """The current version number (a cheap query, polled by servers)."""
+        ...
+    def list_deployments(self) -> list[Deployment]: ...
+    def deployment_history(self, name: str) -> list[Deployment]: ...
+    def add_prediction_log(self, batch: PredictionLogBatch) -> None: ...
+    def list_prediction_logs(
+        self, deployment: str, start: int | None = None, end: int | None = None
+    ) -> list[PredictionLogBatch]: ...
+    def add_feedback(self, items: Sequence[Feedback]) -> None:
+        """Store ground truth; a request id given again replaces the earlier label."""
+        ...
+    def get_feedback(
+        self, deployment: str, start: int | None = None, end: int | None = None
+    ) -> list[Feedback]: ...
+
+
+@runtime_checkable
+class MetadataStore(TrackingStore, RegistryStore, LineageStore, ServingStore, Protocol):
     """Everything kiln keeps about its objects. ``close()`` releases connections."""
 
     url: str
