@@ -15,6 +15,9 @@ SUBCOMMANDS = {
     "experiments": ("kiln.cli.runs", "experiments", "Experiments: list."),
     "models": ("kiln.cli.models", "models", "Registered models, versions and aliases."),
     "artifacts": ("kiln.cli.artifacts", "artifacts", "Fetch logged artifacts."),
+    "deploy": ("kiln.cli.deploy", "deploy", "Deployments: routes, weights, shadows, history."),
+    "serve": ("kiln.cli.serve", "serve", "Serve a deployment over HTTP."),
+    "predict": ("kiln.cli.predict", "predict", "Batch inference over a Parquet file."),
     "demo": ("kiln.cli.demo", "demo", "Run the whole lifecycle on a real dataset."),
 }
 
