@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from kiln.entities._lineage import LineageEdge
 from kiln.entities._model import AliasEvent, ModelVersion, RegisteredModel, Signature
+from kiln.entities._run import Experiment, Metric, Run, RunArtifact, RunStatus
 from kiln.entities._serving import (
     CanaryPolicy,
     Deployment,
@@ -15,7 +16,6 @@ from kiln.entities._serving import (
     PredictionLogBatch,
     Route,
 )
-from kiln.entities._run import Experiment, Metric, Run, RunArtifact, RunStatus
 
 __all__ = [
     "AliasEvent",
@@ -26,8 +26,8 @@ __all__ = [
     "Feedback",
     "LineageEdge",
     "Metric",
-    "PredictionLogBatch",
     "ModelVersion",
+    "PredictionLogBatch",
     "RegisteredModel",
     "Route",
     "Run",

@@ -25,7 +25,14 @@ from kiln._time import now_ms
 from kiln.entities import Feedback
 from kiln.exceptions import InvalidArgumentError, KilnError, NotFoundError
 from kiln.serving.batching import ModelError, QueueFullError
-from kiln.serving.inputs import InputError, Payload, PayloadError, from_mlflow, from_predict, from_v2
+from kiln.serving.inputs import (
+    InputError,
+    Payload,
+    PayloadError,
+    from_mlflow,
+    from_predict,
+    from_v2,
+)
 from kiln.serving.metrics import ServerMetrics
 from kiln.serving.runtime import DeploymentRuntime, NotReadyError, ServerOptions, new_request_id
 

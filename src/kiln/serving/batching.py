@@ -9,6 +9,7 @@ past ``max_queue`` rows, ``submit`` raises :class:`QueueFullError` (HTTP 503).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -97,10 +98,8 @@ class Batcher:
             if (rows < self.max_batch_size and self.max_wait > 0
                     and self._inflight() > len(batch)):
                 self._wake.clear()
-                try:
+                with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.max_wait)
-                except asyncio.TimeoutError:
-                    pass
                 rows = self._take(batch, rows)
             self._on_batch(rows)
             self._execute(batch)

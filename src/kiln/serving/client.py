@@ -189,4 +189,6 @@ def _ms(value: TimeLike) -> int | None:
         return int(value.timestamp() * 1000)
     if isinstance(value, int | float):
         return int(value)
-    raise InvalidArgumentError(f"time {value!r} is not accepted; give ms since the epoch or a datetime")
+    raise InvalidArgumentError(
+        f"time {value!r} is not accepted; give ms since the epoch or a datetime"
+    )

@@ -49,7 +49,7 @@ class Payload:
         if self.rows is not None:
             return len(self.rows)
         assert self.columns is not None
-        first = next(iter(self.columns.values()), [])
+        first: Any = next(iter(self.columns.values()), [])
         return len(first) if isinstance(first, list) else 1
 
     def as_json(self) -> Any:

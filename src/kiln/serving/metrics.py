@@ -13,10 +13,15 @@ class ServerMetrics:
     """Requests, errors and latency per route and model version; batch sizes; queue depth."""
 
     def __init__(self) -> None:
-        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-        from prometheus_client import disable_created_metrics
+        from prometheus_client import (
+            CollectorRegistry,
+            Counter,
+            Gauge,
+            Histogram,
+            disable_created_metrics,
+        )
 
-        disable_created_metrics()
+        disable_created_metrics()  # type: ignore[no-untyped-call]
 
         self.registry = CollectorRegistry()
         r = self.registry

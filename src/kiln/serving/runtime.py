@@ -4,6 +4,7 @@ swapped atomically when the deployment or an alias moves (hot swap)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -203,10 +204,8 @@ class DeploymentRuntime:
         """Stop watching, finish shadow calls and queued batches, flush the prediction log."""
         if self._watch_task is not None:
             self._watch_task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._watch_task
-            except asyncio.CancelledError:
-                pass
         if self._shadow_tasks:
             await asyncio.gather(*self._shadow_tasks, return_exceptions=True)
         for served in list(self._models.values()):

@@ -79,7 +79,9 @@ def build_spec(
 
 def check_spec(spec: DeploymentSpec) -> DeploymentSpec:
     if not spec.routes:
-        raise InvalidArgumentError(f"a deployment needs at least one route; accepted: {ROUTE_FORMS}")
+        raise InvalidArgumentError(
+            f"a deployment needs at least one route; accepted: {ROUTE_FORMS}"
+        )
     targets = [r.target for r in (*spec.routes, *spec.shadows)]
     dupes = sorted({t for t in targets if targets.count(t) > 1})
     if dupes:

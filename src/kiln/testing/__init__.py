@@ -12,5 +12,6 @@ from __future__ import annotations
 
 from kiln.testing.artifacts import ArtifactStoreSuite
 from kiln.testing.metadata import MetadataStoreSuite
+from kiln.testing.serving import ServingStoreSuite
 
-__all__ = ["ArtifactStoreSuite", "MetadataStoreSuite"]
+__all__ = ["ArtifactStoreSuite", "MetadataStoreSuite", "ServingStoreSuite"]

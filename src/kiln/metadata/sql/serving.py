@@ -68,8 +68,14 @@ class SqlServing(SqlBase):
                 stmt = stmt.where(dv.c.version == version)
             row = conn.execute(stmt).first()
             if row is None:
-                self._missing_deployment(conn, name)
-                raise NotFoundError(f"deployment {name!r} has no version {version}")
+                head = conn.execute(
+                    select(func.max(dv.c.version)).where(dv.c.name == name)
+                ).scalar()
+                if head is None:
+                    self._missing_deployment(conn, name)
+                raise NotFoundError(
+                    f"deployment {name!r} has no version {version}; versions: 1..{head}"
+                )
         return _deployment(row)
 
     def deployment_head(self, name: str) -> int:
