@@ -15,7 +15,6 @@ from kiln.serving.app import create_app
 from kiln.serving.runtime import ServerOptions
 from kiln.workspace import Workspace
 
-
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
@@ -124,8 +123,8 @@ def test_signature_errors_name_the_field(client: TestClient, breast_cancer: Any)
     r = client.post("/predict", json={"records": [{**rec, "mean radius": "abc"}]})
     assert r.status_code == 422
     assert r.json()["error"]["field"] == "mean radius" and "'abc'" in r.text
-    r = client.post("/predict", content=json.dumps({"records": [{**rec, "mean texture": math.nan}]}),
-                    headers={"content-type": "application/json"})
+    nan_body = json.dumps({"records": [{**rec, "mean texture": math.nan}]})
+    r = client.post("/predict", content=nan_body, headers={"content-type": "application/json"})
     assert r.status_code == 422 and r.json()["error"]["field"] == "mean texture"
     r = client.post("/predict", json={"records": [{**rec, "mean texture": None}]})
     assert r.status_code == 422

@@ -68,13 +68,17 @@ def _check(client: TestClient, path: str, content: bytes, ctype: str) -> None:
         assert body["error"]["type"] != "internal"
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FIXTURE_OK = [HealthCheck.function_scoped_fixture]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(path=st.sampled_from(PATHS), body=bodies)
-def test_json_bodies_never_break_the_server(fuzz_client: TestClient, path: str, body: Any) -> None:
+def test_json_bodies_never_break_the_server(fuzz_client: TestClient, path: str, body: Any
+                                           ) -> None:
     _check(fuzz_client, path, json.dumps(body).encode(), "application/json")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(path=st.sampled_from(PATHS), raw=st.binary(max_size=300),
        ctype=st.sampled_from(["application/json", "application/json; charset=utf-8",
                               "text/plain", ""]))

@@ -56,7 +56,7 @@ class ServingStoreSuite:
                      lambda: store.deployment_history("nope"),
                      lambda: store.add_deployment_version("nope", SPEC, action="x", user="a",
                                                           created_at=1)):
-            with pytest.raises(NotFoundError, match="'nope'.*'churn'"):
+            with pytest.raises(NotFoundError, match=r"'nope'.*'churn'"):
                 call()
         with pytest.raises(NotFoundError, match="version 9"):
             store.get_deployment("churn", 9)
