@@ -35,6 +35,7 @@ class DemoResult:
     predictions: list[int] = field(default_factory=list)
     truth: list[int] = field(default_factory=list)
     load_seconds: float = 0.0
+    serving: Any = None
 
 
 def run_demo(ws: Workspace, console: Console) -> DemoResult:
@@ -88,6 +89,9 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
         f"{result.load_seconds * 1000:.0f} ms (hash verified); predictions "
         f"{result.predictions} vs truth {result.truth}"
     )
+    from kiln.serving.demo import run_serving_demo
+
+    result.serving = run_serving_demo(ws, console, MODEL_NAME, EXPERIMENT, X_test, y_test)
     return result
 
 

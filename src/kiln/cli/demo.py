@@ -34,6 +34,7 @@ def demo() -> None:
                 f"  kiln models show {MODEL_NAME}",
                 f"  kiln models show models:/{MODEL_NAME}@production",
                 f"  kiln artifacts get {result.best_run_id} report.html -o ./out",
+                "  kiln deploy show breast-cancer",
             ]),
             title="done",
         )
