@@ -8,7 +8,6 @@ import json
 import socket
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
