@@ -229,6 +229,7 @@ def test_hot_swap_follows_alias_and_deployment_changes(served: Workspace,
                     for _ in range(10)}
         assert versions == {3}
         assert c.portal.call(refresh) is False
+        assert set(_runtime(app)._models) == {("bc", 1), ("bc", 3)}  # v2 was unloaded
 
 
 def _runtime(app: Any) -> Any:

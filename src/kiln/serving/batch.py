@@ -85,9 +85,19 @@ def batch_predict(
     rows = 0
     bar, task = _progress(progress, total, output_path.name)
     try:
+        numeric = _numeric_columns(model.signature, source.schema_arrow)
         for batch in source.iter_batches(batch_size=chunk_size):
-            frame = batch.to_pandas()
-            preds = np.asarray(model.raw.predict(enforce(model.signature, frame)))
+            if numeric is not None:  # skip the pandas round trip: arrow -> one float matrix
+                import pandas as pd
+
+                matrix = np.column_stack([
+                    batch.column(name).to_numpy(zero_copy_only=False).astype(np.float64,
+                                                                               copy=False)
+                    for name in numeric])
+                data: Any = pd.DataFrame(matrix, columns=numeric, copy=False)
+            else:
+                data = enforce(model.signature, batch.to_pandas())
+            preds = np.asarray(model.raw.predict(data))
             table = pa.Table.from_batches([batch]) if keep_columns else pa.table({})
             table = table.append_column(prediction_column, pa.array(preds))
             if writer is None:
@@ -116,6 +126,27 @@ def batch_predict(
         LineageEdge("file", in_sha, "file", out_sha, "input", ts),
     ])
     return BatchResult(mv.name, mv.version, rows, output_path, seconds, in_sha, out_sha)
+
+
+def _numeric_columns(signature: Any, schema: Any) -> list[str] | None:
+    """The signature's columns when they are all numeric in the signature and in the file
+    (no nulls check needed beyond what the model does), else None."""
+    import pyarrow.types as pat
+
+    from kiln.registry.signature import NUMERIC
+
+    if signature is None or not signature.input_columns:
+        return None
+    cols = signature.input_columns
+    if any(c.get("type") not in NUMERIC for c in signature.inputs if "name" in c):
+        return None
+    names = set(schema.names)
+    if any(c not in names for c in cols):
+        return None  # enforce() names the missing column
+    if not all(pat.is_floating(schema.field(c).type) or pat.is_integer(schema.field(c).type)
+               for c in cols):
+        return None
+    return list(cols)
 
 
 def _progress(enabled: bool, total: int, name: str) -> tuple[Any, Any]:

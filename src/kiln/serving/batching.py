@@ -62,7 +62,8 @@ class Batcher:
 
     async def submit(self, item: Prepared) -> Any:
         """Predictions for ``item``'s rows (an array of length ``item.n``)."""
-        if self._task is None:
+        if self._task is None or self._task.done():  # first use, or reused after close()
+            self._closing = False
             self._wake = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._run())
         if self.queued_rows + item.n > self.max_queue and self._queue:

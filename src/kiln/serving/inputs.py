@@ -35,12 +35,14 @@ class InputError(SignatureError):
 class Payload:
     """A request's rows in one of three forms: ``records`` (list of objects),
     ``columns`` (name → list) or ``rows`` (list of lists, in ``names`` order or the
-    signature's column order when ``names`` is None)."""
+    signature's column order when ``names`` is None). ``flat`` optionally holds the
+    same rows as one row-major list (a v2 tensor), which is cheaper to convert."""
 
     records: list[Any] | None = None
     columns: dict[str, Any] | None = None
     rows: list[Any] | None = None
     names: list[str] | None = None
+    flat: list[Any] | None = None
 
     @property
     def n(self) -> int:
@@ -165,7 +167,7 @@ def from_v2(body: Any) -> Payload:
         parsed.append((name, shape, data))
     if len(parsed) == 1 and len(parsed[0][1]) == 2 and parsed[0][1][1] != 1:
         _, (n, k), data = parsed[0]
-        return Payload(rows=[data[r * k:(r + 1) * k] for r in range(n)])
+        return Payload(rows=[data[r * k:(r + 1) * k] for r in range(n)], flat=data)
     return Payload(columns={name: data for name, _, data in parsed})
 
 
@@ -220,6 +222,12 @@ def _numeric(payload: Payload, cols: list[str], allow_nan: bool) -> Prepared:
     else:
         assert payload.rows is not None
         table = _positional(payload, cols)
+        if payload.flat is not None and payload.names is None:
+            try:
+                flat = np.array(payload.flat, dtype=np.float64).reshape(len(table), len(cols))
+                return _checked(flat, cols, allow_nan)
+            except (ValueError, TypeError):
+                pass  # locate the bad value below
     try:
         matrix = np.array(table, dtype=np.float64)
     except (ValueError, TypeError):
@@ -228,6 +236,12 @@ def _numeric(payload: Payload, cols: list[str], allow_nan: bool) -> Prepared:
         matrix = matrix.T if matrix.ndim == 2 else matrix.reshape(len(cols), -1).T
     if matrix.ndim != 2 or matrix.shape[1] != len(cols):
         raise InputError(f"input must be a table with columns {', '.join(cols)}")
+    return _checked(matrix, cols, allow_nan)
+
+
+def _checked(matrix: Any, cols: list[str], allow_nan: bool) -> Prepared:
+    import numpy as np
+
     if not allow_nan:
         nan = np.isnan(matrix)
         if nan.any():

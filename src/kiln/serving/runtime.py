@@ -182,6 +182,10 @@ class DeploymentRuntime:
             table = await asyncio.to_thread(self._build)
             self.table = table
             self.metrics.swaps.labels(self.name).inc()
+            live = {(a.served.name, a.served.version) for a in (*table.routes, *table.shadows)}
+            for key in [k for k in self._models if k not in live]:
+                # requests holding the old table still finish: close() drains the queue
+                self._spawn(self._models.pop(key).batcher.close())
             log.info("deployment %s version %s live: %s", self.name, table.deployment.version,
                      ", ".join(f"{r.target}->v{r.served.version}" for r in table.routes))
             return True
