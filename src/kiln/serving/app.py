@@ -10,6 +10,7 @@ status, counted in the metrics; nothing a client sends can stop the process.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -184,8 +185,10 @@ class ServingApp:
                 raise HttpError(413, "too_large", f"the body exceeds the limit of {limit} bytes "
                                 "(kiln serve --max-body-mb)")
             chunks.append(chunk)
+        raw = b"".join(chunks)
+        request.state.body = raw
         try:
-            return json.loads(b"".join(chunks))
+            return json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise HttpError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
 
@@ -197,6 +200,7 @@ class ServingApp:
 
     async def _run(self, request: Request, payload: Payload) -> tuple[Any, Any, str, int]:
         rid = request.headers.get("x-request-id") or new_request_id()
+        payload = dataclasses.replace(payload, body=request.state.body)
         active, outputs, _ = await self.runtime.infer(payload, request.headers, rid)
         return active, outputs, rid, active.served.version
 

@@ -43,6 +43,7 @@ class Payload:
     rows: list[Any] | None = None
     names: list[str] | None = None
     flat: list[Any] | None = None
+    body: bytes | None = None
 
     @property
     def n(self) -> int:
@@ -55,7 +56,10 @@ class Payload:
         return len(first) if isinstance(first, list) else 1
 
     def as_json(self) -> Any:
-        """What the prediction log stores for this request."""
+        """What the prediction log stores for this request: the body as received (JSON
+        text, not re-encoded on the request path) or the rows as a JSON-able object."""
+        if self.body is not None:
+            return self.body
         if self.records is not None:
             return {"records": self.records}
         if self.columns is not None:

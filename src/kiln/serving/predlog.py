@@ -124,7 +124,7 @@ class PredictionLogger:
 
         cols = list(zip(*records, strict=True))
         data: dict[str, Any] = {name: list(col) for name, col in zip(COLUMNS, cols, strict=True)}
-        data["inputs"] = [json.dumps(v, default=_jsonable) for v in data["inputs"]]
+        data["inputs"] = [_json_text(v) for v in data["inputs"]]
         data["outputs"] = [json.dumps(v, default=_jsonable) for v in data["outputs"]]
         table = pa.table(data, schema=_schema())
         sink = io.BytesIO()
@@ -153,6 +153,12 @@ def _schema() -> Any:
         ("model_version", pa.int32()), ("shadow", pa.bool_()), ("status", pa.int16()),
         ("latency_ms", pa.float64()), ("inputs", pa.string()), ("outputs", pa.string()),
     ])
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, bytes):  # the request body, JSON already
+        return value.decode("utf-8", errors="replace")
+    return json.dumps(value, default=_jsonable)
 
 
 def _jsonable(value: Any) -> Any:

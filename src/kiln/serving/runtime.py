@@ -237,7 +237,7 @@ class DeploymentRuntime:
         start = time.perf_counter()
         active = table.routes[table.chooser.choose(self._key(table, payload, headers))]
         served = active.served
-        status, outputs = 200, None
+        status, outputs, prepared = 200, None, None
         try:
             prepared = prepare(payload, served.signature, allow_nan=self.options.allow_nan)
             outputs = await served.batcher.submit(prepared)
@@ -264,7 +264,9 @@ class DeploymentRuntime:
                     self._spawn(self._rollback(table, reason))
             for shadow in table.shadows:
                 if shadow.served.batcher.queued_rows < self.options.max_queue // 2:
-                    self._spawn(self._shadow(table, shadow, payload, request_id))
+                    same = status == 200 and shadow.served.signature == served.signature
+                    self._spawn(self._shadow(table, shadow, payload, request_id,
+                                             prepared if same else None))
                 else:
                     self.metrics.shadow.labels(self.name, shadow.target,
                                                str(shadow.served.version), "dropped").inc()
@@ -275,11 +277,13 @@ class DeploymentRuntime:
         task.add_done_callback(self._shadow_tasks.discard)
 
     async def _shadow(self, table: RouteTable, shadow: ActiveRoute, payload: Payload,
-                      request_id: str) -> None:
+                      request_id: str, prepared: Prepared | None) -> None:
         start = time.perf_counter()
         status, outputs = 200, None
         try:
-            prepared = prepare(payload, shadow.served.signature, allow_nan=self.options.allow_nan)
+            if prepared is None:  # another signature than the primary's: check again
+                prepared = prepare(payload, shadow.served.signature,
+                                   allow_nan=self.options.allow_nan)
             outputs = await shadow.served.batcher.submit(prepared)
         except InputError:
             status = 422
