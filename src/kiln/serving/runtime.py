@@ -186,6 +186,7 @@ class DeploymentRuntime:
             for key in [k for k in self._models if k not in live]:
                 # requests holding the old table still finish: close() drains the queue
                 self._spawn(self._models.pop(key).batcher.close())
+                self.metrics.queue_depth.remove(key[0], str(key[1]))
             log.info("deployment %s version %s live: %s", self.name, table.deployment.version,
                      ", ".join(f"{r.target}->v{r.served.version}" for r in table.routes))
             return True
