@@ -34,6 +34,11 @@ def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:
     assert model["aliases"] == {"production": 1}
     best = max(runs, key=lambda r: r["metrics"]["auc"])
     assert model["versions"][0]["run_id"] == best["run_id"]
+    assert "200 rows for 200 requests" in out.stdout
+    assert "every request is in the log" in out.stdout
+    dep = json.loads(subprocess.run([*cli, "deploy", "show", "breast-cancer", "--json"],
+                                    capture_output=True, text=True, env=env, check=True).stdout)
+    assert [r["weight"] for r in dep["routes"]] == [90, 10] and len(dep["shadows"]) == 1
 
 
 def test_demo_versions_and_validates_its_data(tmp_path: Path) -> None:
@@ -50,9 +55,8 @@ def test_demo_versions_and_validates_its_data(tmp_path: Path) -> None:
         assert (ref.ref, batch.ref) == ("breast-cancer@1", "breast-cancer@2")
         assert ref.rows is not None and batch.rows is not None and ref.rows + batch.rows == 569
         assert result.data.report.ok and result.data.report_path.exists()
-        runs = ws.search_run_objects("breast-cancer", max_results=1)
-        edges = ws.store.edges_to("run", runs[0].run_id)
-        assert ("dataset_version", "breast-cancer@1", "input") in \
-            {(e.src_kind, e.src_id, e.relation) for e in edges}
+        # the training pipeline reads the feature view's training set as a dataset version
+        edges = ws.store.edges_from("dataset_version", "breast-cancer-training@1")
+        assert any(e.dst_kind == "run" and e.relation == "input" for e in edges)
     text = console.export_text()
     assert "1a. Data versions" in text and "1b. Validation" in text

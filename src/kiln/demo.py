@@ -37,6 +37,7 @@ class DemoResult:
     truth: list[int] = field(default_factory=list)
     load_seconds: float = 0.0
     data: DataStageResult | None = None
+    serving: Any = None
 
 
 def run_demo(ws: Workspace, console: Console) -> DemoResult:
@@ -94,6 +95,9 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
         f"{result.load_seconds * 1000:.0f} ms (hash verified); predictions "
         f"{result.predictions} vs truth {result.truth}"
     )
+    from kiln.serving.demo import run_serving_demo
+
+    result.serving = run_serving_demo(ws, console, MODEL_NAME, EXPERIMENT, X_test, y_test)
     return result
 
 

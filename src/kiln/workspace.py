@@ -15,10 +15,13 @@ from __future__ import annotations
 from kiln.data.client import DataClient
 from kiln.features.client import FeaturesClient
 from kiln.registry.client import RegistryClient
+from kiln.serving.client import ServingClient
 from kiln.tracking.client import TrackingClient
 
 
-class Workspace(TrackingClient, RegistryClient, DataClient, FeaturesClient):
+class Workspace(
+    TrackingClient, RegistryClient, DataClient, FeaturesClient, ServingClient
+):
     """Stores named by ``db_url`` and ``artifacts_url`` (default: ``KILN_*`` settings).
 
     The subsystems' methods are mixed in from ``kiln.tracking.client`` and

@@ -35,6 +35,7 @@ def demo() -> None:
                 f"  kiln models show models:/{MODEL_NAME}@production",
                 f"  kiln artifacts get {result.best_run_id} report.html -o ./out",
                 "  kiln features get patient_measurements:mean_radius -e patient_id=0",
+                "  kiln deploy show breast-cancer",
             ]),
             title="done",
         )

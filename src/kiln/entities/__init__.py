@@ -18,19 +18,33 @@ from kiln.entities._pipeline import (
     TriggerRecord,
 )
 from kiln.entities._run import Experiment, Metric, Run, RunArtifact, RunStatus
+from kiln.entities._serving import (
+    CanaryPolicy,
+    Deployment,
+    DeploymentSpec,
+    Feedback,
+    PredictionLogBatch,
+    Route,
+)
 
 __all__ = [
     "AliasEvent",
     "CacheEntry",
+    "CanaryPolicy",
     "DatasetVersion",
+    "Deployment",
+    "DeploymentSpec",
     "Experiment",
     "FeatureDefinition",
+    "Feedback",
     "LineageEdge",
     "Materialization",
     "Metric",
     "ModelVersion",
     "OutputRef",
+    "PredictionLogBatch",
     "RegisteredModel",
+    "Route",
     "Run",
     "RunArtifact",
     "RunStatus",

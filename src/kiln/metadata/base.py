@@ -14,12 +14,16 @@ from kiln.entities import (
     AliasEvent,
     CacheEntry,
     DatasetVersion,
+    Deployment,
+    DeploymentSpec,
     Experiment,
     FeatureDefinition,
+    Feedback,
     LineageEdge,
     Materialization,
     Metric,
     ModelVersion,
+    PredictionLogBatch,
     RegisteredModel,
     Run,
     RunArtifact,
@@ -212,6 +216,41 @@ class PipelineStore(Protocol):
     def release_lease(self, name: str, owner: str) -> None: ...
 
 
+class ServingStore(Protocol):
+    """Versioned deployments, the index of prediction-log batches, and feedback."""
+
+    def add_deployment_version(
+        self,
+        name: str,
+        spec: DeploymentSpec,
+        *,
+        action: str,
+        user: str,
+        created_at: int,
+        message: str = "",
+        create: bool = False,
+    ) -> Deployment:
+        """Write the next version of ``name``. ``create=True`` raises ``ConflictError`` if
+        it exists; otherwise a missing deployment raises ``NotFoundError``."""
+        ...
+    def get_deployment(self, name: str, version: int | None = None) -> Deployment: ...
+    def deployment_head(self, name: str) -> int:
+        """The current version number (a cheap query, polled by servers)."""
+        ...
+    def list_deployments(self) -> list[Deployment]: ...
+    def deployment_history(self, name: str) -> list[Deployment]: ...
+    def add_prediction_log(self, batch: PredictionLogBatch) -> None: ...
+    def list_prediction_logs(
+        self, deployment: str, start: int | None = None, end: int | None = None
+    ) -> list[PredictionLogBatch]: ...
+    def add_feedback(self, items: Sequence[Feedback]) -> None:
+        """Store ground truth; a request id given again replaces the earlier label."""
+        ...
+    def get_feedback(
+        self, deployment: str, start: int | None = None, end: int | None = None
+    ) -> list[Feedback]: ...
+
+
 # Every concern's Protocol in one interface; each backend implements them all.
 @runtime_checkable
 class MetadataStore(
@@ -221,6 +260,7 @@ class MetadataStore(
     DataStore,
     FeatureRegistryStore,
     PipelineStore,
+    ServingStore,
     Protocol,
 ):
     """Everything kiln keeps about its objects. ``close()`` releases connections."""

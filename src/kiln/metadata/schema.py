@@ -268,3 +268,41 @@ scheduler_leases = Table(
     Column("owner", String(255), nullable=False),
     Column("expires_at", BigInteger, nullable=False),
 )
+
+# -- serving (migration 0002_serving) ---------------------------------------------------
+# Every change of a deployment is a new row; the current one is the highest version.
+deployment_versions = Table(
+    "deployment_versions",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("spec", Text, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("user", String(255), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("message", Text, nullable=False, default=""),
+)
+
+prediction_logs = Table(
+    "prediction_logs",
+    metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("deployment", String(255), nullable=False),
+    Column("artifact", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("start_time", BigInteger, nullable=False),
+    Column("end_time", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_prediction_logs_deployment_time", "deployment", "start_time"),
+)
+
+prediction_feedback = Table(
+    "prediction_feedback",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("deployment", String(255), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("extra", Text, nullable=False, default="{}"),
+    Column("timestamp", BigInteger, nullable=False),
+    Index("ix_prediction_feedback_deployment_time", "deployment", "timestamp"),
+)

@@ -15,6 +15,7 @@ from kiln.testing.data import DataStoreSuite
 from kiln.testing.features import FeatureRegistrySuite, OnlineStoreSuite
 from kiln.testing.metadata import MetadataStoreSuite
 from kiln.testing.pipelines import ExecutorSuite
+from kiln.testing.serving import ServingStoreSuite
 
 __all__ = [
     "ArtifactStoreSuite",
@@ -23,4 +24,5 @@ __all__ = [
     "FeatureRegistrySuite",
     "MetadataStoreSuite",
     "OnlineStoreSuite",
+    "ServingStoreSuite",
 ]

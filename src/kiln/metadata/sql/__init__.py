@@ -7,10 +7,11 @@ from kiln.metadata.sql.engine import create_engine, migrate, redact
 from kiln.metadata.sql.features import SqlFeatures
 from kiln.metadata.sql.pipelines import SqlPipelines
 from kiln.metadata.sql.registry import SqlRegistry
+from kiln.metadata.sql.serving import SqlServing
 from kiln.metadata.sql.tracking import SqlTracking
 
 
-class SqlMetadataStore(SqlTracking, SqlRegistry, SqlData, SqlFeatures, SqlPipelines):
+class SqlMetadataStore(SqlTracking, SqlRegistry, SqlData, SqlFeatures, SqlPipelines, SqlServing):
     """A :class:`~kiln.metadata.base.MetadataStore` on SQLite or PostgreSQL.
 
     The schema is migrated to the current revision on first use.

@@ -1,0 +1,139 @@
+"""The real server: ``kiln serve`` in a subprocess on a free loopback port, driven by httpx."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kiln.workspace import Workspace
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Server:
+    def __init__(self, home: Path, deployment: str, *args: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "KILN_HOME": str(home)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kiln.cli.main", "serve", deployment, "--port",
+             str(self.port), *args],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited: {self.proc.communicate()[1]}")
+            try:
+                if httpx.get(self.url + "/v2/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise AssertionError("server did not become ready")
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = self.proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return err
+
+
+@pytest.fixture
+def home(served: Workspace) -> Iterator[Path]:
+    yield Path(served.settings.home)
+
+
+def test_no_request_fails_during_a_hot_swap_under_load(served: Workspace, home: Path,
+                                                       breast_cancer: Any) -> None:
+    X, _ = breast_cancer
+    body = {"records": X.head(1).to_dict(orient="records")}
+    server = Server(home, "churn", "--poll-seconds", "0.2")
+    statuses: list[int] = []
+    versions: list[int] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            while not stop.is_set():
+                r = client.post("/predict", json=body)
+                statuses.append(r.status_code)
+                if r.status_code == 200:
+                    versions.append(r.json()["model_version"])
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    try:
+        for th in threads:
+            th.start()
+        while len(statuses) < 100:
+            time.sleep(0.01)
+        served.set_alias("bc", "production", 3)
+        served.set_weights("churn", {"bc@production": 100, "bc@challenger": 0})
+        seen = 0
+        while seen < 100:  # wait for 100 answers from the new version
+            seen = sum(1 for v in versions[-100:] if v == 3)
+            time.sleep(0.05)
+            assert server.proc.poll() is None
+    finally:
+        stop.set()
+        for th in threads:
+            th.join()
+        err = server.stop()
+    assert server.proc.returncode in (0, -signal.SIGTERM), err  # uvicorn re-raises SIGTERM
+    assert set(statuses) == {200}
+    assert 1 in versions and versions[-1] == 3
+    log = served.read_prediction_log("churn")
+    assert len(log[~log["shadow"]]) == len(statuses)  # graceful shutdown flushed all of them
+    assert set(log[log["shadow"]]["route"]) == {"bc@candidate"}
+
+
+def test_several_workers_serve_and_log_every_request(served: Workspace, home: Path,
+                                                     breast_cancer: Any) -> None:
+    X, model = breast_cancer
+    server = Server(home, "churn", "--workers", "2")
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            answers = [client.post("/predict", json={"records": X.iloc[i:i + 1].to_dict(
+                orient="records")}) for i in range(40)]
+            bad = client.post("/predict", content=b"{", headers={"content-type":
+                                                                 "application/json"})
+            metrics = client.get("/metrics")
+    finally:
+        err = server.stop()
+    assert server.proc.returncode in (0, -signal.SIGTERM), err  # uvicorn re-raises SIGTERM
+    assert [a.json()["predictions"][0] for a in answers] == model.predict(X.head(40)).tolist()
+    assert bad.status_code == 400
+    assert "kiln_requests_total" in metrics.text
+    log = served.read_prediction_log("churn")
+    assert set(log[~log["shadow"]]["request_id"]) == {a.headers["x-request-id"]
+                                                      for a in answers}
+
+
+def test_unknown_deployment_is_one_line(home: Path, served: Workspace) -> None:
+    env = {**os.environ, "KILN_HOME": str(home)}
+    out = subprocess.run([sys.executable, "-m", "kiln.cli.main", "serve", "nope", "--port",
+                          str(_free_port())], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.strip() == ("error: deployment 'nope' does not exist; "
+                                  "deployments: 'churn'")

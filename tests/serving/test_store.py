@@ -1,0 +1,59 @@
+"""The serving store conformance suite on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiln.metadata.sql import SqlMetadataStore
+from kiln.testing import ServingStoreSuite
+
+
+class TestSqliteServingStore(ServingStoreSuite):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[SqlMetadataStore]:
+        s = SqlMetadataStore(f"sqlite:///{tmp_path / 'kiln.db'}")
+        yield s
+        s.close()
+
+
+@pytest.mark.postgres
+class TestPostgresServingStore(ServingStoreSuite):
+    @pytest.fixture
+    def store(self, postgres_url: str) -> Iterator[SqlMetadataStore]:
+        s = SqlMetadataStore(postgres_url)
+        yield s
+        s.close()
+
+
+def test_a_0001_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    import kiln.metadata.sql.engine as engine_mod
+    from kiln.entities import DeploymentSpec, Route
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = engine_mod.create_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location",
+                        str(Path(engine_mod.__file__).parent.parent / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(text("INSERT INTO experiments (name, created_at) VALUES ('old', 1)"))
+    engine.dispose()
+    store = SqlMetadataStore(url)
+    try:
+        assert [e.name for e in store.list_experiments()] == ["old"]
+        spec = DeploymentSpec((Route("m", alias="production", weight=1),))
+        store.add_deployment_version("d", spec, action="create", user="u", created_at=1,
+                                     create=True)
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
+                engine_mod.HEAD_REVISION)
+    finally:
+        store.close()
