@@ -5,12 +5,14 @@ Times are integer milliseconds since the Unix epoch, as in MLflow.
 
 from __future__ import annotations
 
+from kiln.entities._audit import AuditEvent
 from kiln.entities._lineage import LineageEdge
 from kiln.entities._model import AliasEvent, ModelVersion, RegisteredModel, Signature
 from kiln.entities._run import Experiment, Metric, Run, RunArtifact, RunStatus
 
 __all__ = [
     "AliasEvent",
+    "AuditEvent",
     "Experiment",
     "LineageEdge",
     "Metric",

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from kiln.entities import (
     AliasEvent,
+    AuditEvent,
     Experiment,
     LineageEdge,
     Metric,
@@ -107,7 +108,35 @@ class LineageStore(Protocol):
 
 
 @runtime_checkable
-class MetadataStore(TrackingStore, RegistryStore, LineageStore, Protocol):
+class AuditStore(Protocol):
+    """The hash-chained audit log. The store appends an event itself for each change of
+    state it makes (run created/ended, version registered, alias set/deleted);
+    ``append_audit_event`` is for changes made elsewhere (promotions, approvals...)."""
+
+    def append_audit_event(
+        self,
+        actor: str,
+        action: str,
+        object_kind: str,
+        object_id: str,
+        before: Any,
+        after: Any,
+        timestamp: int,
+    ) -> AuditEvent: ...
+    def list_audit_events(
+        self,
+        *,
+        object_kind: str | None = None,
+        object_id: str | None = None,
+        action: str | None = None,
+        after_seq: int = 0,
+        limit: int = 1000,
+    ) -> list[AuditEvent]: ...
+    def audit_head(self) -> tuple[int, str]: ...
+
+
+@runtime_checkable
+class MetadataStore(TrackingStore, RegistryStore, LineageStore, AuditStore, Protocol):
     """Everything kiln keeps about its objects. ``close()`` releases connections."""
 
     url: str

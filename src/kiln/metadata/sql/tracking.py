@@ -14,6 +14,7 @@ from kiln.entities import Experiment, Metric, Run, RunArtifact, RunStatus
 from kiln.exceptions import ConflictError, NotFoundError
 from kiln.metadata import schema as t
 from kiln.metadata.sql._base import SqlBase
+from kiln.metadata.sql.audit import append_audit
 from kiln.metadata.sql.search import search_run_ids
 
 if TYPE_CHECKING:
@@ -90,6 +91,11 @@ class SqlTracking(SqlBase):
             exp_name = conn.execute(
                 select(t.experiments.c.name).where(t.experiments.c.experiment_id == experiment_id)
             ).scalar_one()
+            append_audit(conn, actor=user, action="run.create", object_kind="run",
+                         object_id=run_id, before=None,
+                         after={"experiment": exp_name, "name": name, "status": "RUNNING",
+                                "parent_run_id": parent_run_id},
+                         timestamp=start_time)
         return Run(
             run_id=run_id,
             experiment_id=experiment_id,
@@ -113,14 +119,20 @@ class SqlTracking(SqlBase):
     def end_run(
         self, run_id: str, status: RunStatus, end_time: int, error: str | None = None
     ) -> None:
+        r = t.runs
         with self._write() as conn:
-            result = conn.execute(
-                update(t.runs)
-                .where(t.runs.c.run_id == run_id)
+            row = conn.execute(select(r.c.status, r.c.user).where(r.c.run_id == run_id)).first()
+            if row is None:
+                raise NotFoundError(f"run {run_id!r} does not exist")
+            conn.execute(
+                update(r)
+                .where(r.c.run_id == run_id)
                 .values(status=status.value, end_time=end_time, error=error)
             )
-            if result.rowcount == 0:
-                raise NotFoundError(f"run {run_id!r} does not exist")
+            append_audit(conn, actor=row.user, action="run.end", object_kind="run",
+                         object_id=run_id, before={"status": row.status},
+                         after={"status": status.value, "end_time": end_time, "error": error},
+                         timestamp=end_time)
 
     def log_batch(
         self,
