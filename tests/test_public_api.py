@@ -10,7 +10,7 @@ import kiln.exceptions
 
 EXPECTED = {
     "ActiveRun", "KilnError", "Settings", "Workspace", "__version__", "active_run", "autolog",
-    "delete_alias", "end_run", "get_metric_history", "get_model_version", "get_run",
+    "delete_alias", "end_run", "evaluate", "get_metric_history", "get_model_version", "get_run",
     "get_workspace", "infer_signature", "load_model", "log_artifact", "log_metric",
     "log_metrics", "log_model", "log_param", "log_params", "log_text", "search_runs",
     "set_alias", "set_tag", "set_tags", "set_workspace", "start_run", "use_workspace",

@@ -28,6 +28,7 @@ __all__ = [
     "autolog",
     "delete_alias",
     "end_run",
+    "evaluate",
     "get_metric_history",
     "get_model_version",
     "get_run",
@@ -57,6 +58,7 @@ _HOMES = {
     "autolog": "kiln.autolog",
     "infer_signature": "kiln.registry.signature",
     "KilnError": "kiln.exceptions",
+    "evaluate": "kiln.governance.fluent",
 }
 _LAZY: dict[str, str] = {
     name: _HOMES.get(name, "kiln.fluent") for name in __all__ if name != "__version__"
@@ -65,6 +67,7 @@ _LAZY: dict[str, str] = {
 if TYPE_CHECKING:
     from kiln.autolog import autolog
     from kiln.exceptions import KilnError
+    from kiln.governance.fluent import evaluate
     from kiln.fluent import (
         ActiveRun,
         active_run,

@@ -12,11 +12,12 @@
 
 from __future__ import annotations
 
+from kiln.governance.client import GovernanceClient
 from kiln.registry.client import RegistryClient
 from kiln.tracking.client import TrackingClient
 
 
-class Workspace(TrackingClient, RegistryClient):
+class Workspace(TrackingClient, RegistryClient, GovernanceClient):
     """Stores named by ``db_url`` and ``artifacts_url`` (default: ``KILN_*`` settings).
 
     The subsystems' methods are mixed in from ``kiln.tracking.client`` and

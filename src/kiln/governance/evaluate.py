@@ -157,7 +157,7 @@ def _store(ws: Workspace, mv: ModelVersion, result: Evaluation) -> Evaluation:
     for attr, values in result.slices.items():
         for value, figures in values.items():
             for key, number in figures.items():
-                flat[f"slice.{_key(attr)}={_key(value)}.{key}"] = number
+                flat[f"slice.{_key(attr)}:{_key(value)}.{key}"] = number
     ws.log_batch(run.run_id, metrics=flat, params={"rows": result.rows, "task": result.task})
     ws.log_text(run.run_id, json.dumps(result.to_dict(), indent=2, default=float),
                 EVALUATION_FILE)
