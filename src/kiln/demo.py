@@ -35,6 +35,7 @@ class DemoResult:
     predictions: list[int] = field(default_factory=list)
     truth: list[int] = field(default_factory=list)
     load_seconds: float = 0.0
+    governance: Any = None
 
 
 def run_demo(ws: Workspace, console: Console) -> DemoResult:
@@ -74,8 +75,9 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
         f"[bold]3. Registry[/]: best run {best.name} (auc {best.metrics['auc']:.4f}) "
         f"registered as {MODEL_NAME} version {mv.version}"
     )
-    ws.set_alias(MODEL_NAME, "production", mv.version)
-    console.print(f"[bold]4. Promotion[/]: {MODEL_NAME}@production -> version {mv.version}")
+    from kiln.governance.demo import governance_stage
+
+    result.governance = governance_stage(ws, console, mv, X_train, X_test, y_train, y_test)
 
     start = time.perf_counter()
     model = ws.load_model(f"models:/{MODEL_NAME}@production")

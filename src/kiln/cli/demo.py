@@ -34,6 +34,8 @@ def demo() -> None:
                 f"  kiln models show {MODEL_NAME}",
                 f"  kiln models show models:/{MODEL_NAME}@production",
                 f"  kiln artifacts get {result.best_run_id} report.html -o ./out",
+                f"  kiln audit log --object {MODEL_NAME}   |   kiln audit verify",
+                f"  kiln models card {MODEL_NAME} {mv.version} -o ./out",
             ]),
             title="done",
         )

@@ -17,6 +17,10 @@ SUBCOMMANDS = {
     "artifacts": ("kiln.cli.artifacts", "artifacts", "Fetch logged artifacts."),
     "demo": ("kiln.cli.demo", "demo", "Run the whole lifecycle on a real dataset."),
     "lineage": ("kiln.cli.lineage", "lineage", "What an object was made from and what used it."),
+    "audit": ("kiln.cli.audit", "audit", "The tamper-evident audit log: show, verify."),
+    "ci": ("kiln.cli.ci", "ci", "Run the project's gates in CI; promote after a merge."),
+    "init": ("kiln.cli.ci", "init", "Scaffold a kiln project with a policy and CI files."),
+    "privacy": ("kiln.cli.privacy", "privacy", "Data subject requests: forget a key."),
 }
 
 
