@@ -67,7 +67,6 @@ _LAZY: dict[str, str] = {
 if TYPE_CHECKING:
     from kiln.autolog import autolog
     from kiln.exceptions import KilnError
-    from kiln.governance.fluent import evaluate
     from kiln.fluent import (
         ActiveRun,
         active_run,
@@ -93,6 +92,7 @@ if TYPE_CHECKING:
         start_run,
         use_workspace,
     )
+    from kiln.governance.fluent import evaluate
     from kiln.registry.signature import infer_signature
     from kiln.settings import Settings
     from kiln.workspace import Workspace

@@ -36,7 +36,7 @@ def test_evaluate_stores_metrics_fairness_and_importance(ws: Workspace) -> None:
     assert ev.metrics["roc_auc"] > 0.85
     assert set(ev.slices["gender"]) == {"F", "M"}
     assert 0 <= ev.fairness["gender"]["demographic_parity_difference"] <= 1
-    assert list(ev.importance)[0] == "x1"
+    assert next(iter(ev.importance)) == "x1"
     from kiln.governance.evaluate import stored_evaluations
 
     stored = stored_evaluations(ws, "churn-clf", mv.version)
@@ -55,7 +55,7 @@ def test_evaluate_accepts_paths_and_callables(ws: Workspace, tmp_path: Path) -> 
         ws.evaluate(mv, frame(), label="label", sensitive=["race"])
     with pytest.raises(InvalidArgumentError, match="label column 'y'"):
         ws.evaluate(mv, frame(), label="y")
-    with pytest.raises(InvalidArgumentError, match="suffix '.txt'"):
+    with pytest.raises(InvalidArgumentError, match=r"suffix '\.txt'"):
         (tmp_path / "holdout.txt").write_text("x")
         ws.evaluate(mv, str(tmp_path / "holdout.txt"), label="label")
     with pytest.raises(NotFoundError, match="does not exist"):

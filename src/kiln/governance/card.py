@@ -69,7 +69,7 @@ def write_card(ws: Workspace, name: str, version: int | str, out_dir: Path
 def _overview(mv: ModelVersion) -> Section:
     from kiln.cli._output import fmt_time
 
-    rows = [["model", mv.name], ["version", mv.version], ["flavor", mv.flavor],
+    rows: list[list[Any]] = [["model", mv.name], ["version", mv.version], ["flavor", mv.flavor],
             ["registered", f"{fmt_time(mv.created_at)} UTC by {mv.user}"],
             ["aliases now", ", ".join(mv.aliases) or "none"],
             ["training run", mv.run_id or "none recorded"], ["artifact sha256", mv.artifact],

@@ -63,7 +63,8 @@ class Policy:
             raise ConfigError(f"a policy must be a mapping, not {type(data).__name__}")
         unknown = sorted(set(data) - _TOP_KEYS)
         if unknown:
-            raise ConfigError(f"unknown key {unknown[0]!r}; accepted: {', '.join(sorted(_TOP_KEYS))}")
+            raise ConfigError(f"unknown key {unknown[0]!r}; accepted: "
+                              f"{', '.join(sorted(_TOP_KEYS))}")
         model = data.get("model")
         if not isinstance(model, str) or not model:
             raise ConfigError("a policy needs 'model: <registered model name>'")

@@ -5,6 +5,7 @@ Subclass it with a ``store`` fixture yielding a new, empty metadata store.
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -43,7 +44,7 @@ class AuditStoreSuite:
         assert events[3].after == {"alias": "production", "version": 1}
         assert events[4].after is None
         assert events[0].prev_hash == "0" * 64
-        assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
         assert store.audit_head() == (5, events[-1].hash)
         assert verify_chain(store).ok
 

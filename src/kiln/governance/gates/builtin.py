@@ -84,15 +84,16 @@ class MetricGate:
             return CheckResult(name, _fmt(value), f"no version at @{ctx.alias} yet", True)
         if base.version == ctx.candidate.version:
             return CheckResult(name, _fmt(value), f"is @{ctx.alias} already", True)
+        allowed = self.max_regression or 0.0
         ref = ctx.evaluation(base, self.dataset).metrics[self.metric]
         delta = value - ref if higher else ref - value
         sign = ">=" if higher else "<="
-        bound = ref - self.max_regression if higher else ref + self.max_regression
+        bound = ref - allowed if higher else ref + allowed
         return CheckResult(
             name, f"{_fmt(value)} (v{base.version}: {_fmt(ref)}, {delta:+.4f})",
             f"{sign} {_fmt(bound)} (v{base.version} {'-' if higher else '+'} "
-            f"{self.max_regression})",
-            delta >= -self.max_regression - 1e-12,
+            f"{allowed})",
+            delta >= -allowed - 1e-12,
         )
 
 
