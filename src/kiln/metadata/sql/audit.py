@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text
 
 from kiln.entities import AuditEvent
 from kiln.entities._audit import canonical_json, chain_hash
@@ -24,6 +24,18 @@ from kiln.metadata.sql._base import SqlBase
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
+
+
+# Prebuilt statements: this runs inside every run create/end, so skip rebuilding
+# (and re-keying) SQLAlchemy constructs on each call.
+_HEAD = text("SELECT seq, hash FROM audit_chain_head WHERE id = 1")
+_HEAD_FOR_UPDATE = text("SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")
+_INSERT = text(
+    'INSERT INTO audit_events (seq, actor, action, object_kind, object_id, "before", "after", '
+    '"timestamp", prev_hash, hash) VALUES (:seq, :actor, :action, :object_kind, :object_id, '
+    ":before, :after, :timestamp, :prev_hash, :hash)"
+)
+_MOVE_HEAD = text("UPDATE audit_chain_head SET seq = :seq, hash = :hash WHERE id = 1")
 
 
 def append_audit(
@@ -43,8 +55,8 @@ def append_audit(
     ``BEGIN IMMEDIATE`` already holds the write lock), so concurrent writers take
     turns and each event links to the one committed just before it.
     """
-    h = t.audit_chain_head
-    head = conn.execute(select(h.c.seq, h.c.hash).where(h.c.id == 1).with_for_update()).first()
+    locking = _HEAD_FOR_UPDATE if conn.dialect.name == "postgresql" else _HEAD
+    head = conn.execute(locking).first()
     if head is None:
         raise ConflictError("the audit chain head row is missing; run `kiln audit verify`")
     # Round-trip through JSON so the hashed values are exactly what a reader gets back.
@@ -63,21 +75,13 @@ def append_audit(
         "prev_hash": head.hash,
     }
     digest = chain_hash(head.hash, fields)
-    conn.execute(
-        t.audit_events.insert().values(
-            seq=seq,
-            actor=actor,
-            action=action,
-            object_kind=object_kind,
-            object_id=object_id,
-            before=None if before is None else canonical_json(before),
-            after=None if after is None else canonical_json(after),
-            timestamp=timestamp,
-            prev_hash=head.hash,
-            hash=digest,
-        )
-    )
-    conn.execute(update(h).where(h.c.id == 1).values(seq=seq, hash=digest))
+    conn.execute(_INSERT, {
+        **fields,
+        "before": None if before is None else canonical_json(before),
+        "after": None if after is None else canonical_json(after),
+        "hash": digest,
+    })
+    conn.execute(_MOVE_HEAD, {"seq": seq, "hash": digest})
     return AuditEvent(seq, actor, action, object_kind, object_id, before, after, timestamp,
                       head.hash, digest)
 
