@@ -57,6 +57,11 @@ def _change(before: object, after: object) -> str:
     if isinstance(before, dict) and isinstance(after, dict):
         changed = {k: v for k, v in after.items() if before.get(k) != v}
         return ", ".join(f"{k}: {before.get(k)} -> {v}" for k, v in changed.items())
+    if isinstance(after, dict):
+        shown = {k: v for k, v in after.items()
+                 if v not in (None, "") and not isinstance(v, dict | list)
+                 and len(str(v)) <= 40}
+        return ", ".join(f"{k}={v}" for k, v in shown.items())
     if after is not None:
         text = str(after)
         return text if len(text) <= 80 else text[:77] + "..."
