@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from kiln.governance.audit import verify_chain
 from kiln.metadata.sql import SqlMetadataStore
-from kiln.testing.audit import AuditStoreSuite
+from kiln.testing import AuditStoreSuite
 
 
 class TestSqliteAudit(AuditStoreSuite):

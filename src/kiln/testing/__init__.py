@@ -11,6 +11,7 @@ Every in-tree backend runs these suites; third-party backends should too.
 from __future__ import annotations
 
 from kiln.testing.artifacts import ArtifactStoreSuite
+from kiln.testing.audit import AuditStoreSuite
 from kiln.testing.metadata import MetadataStoreSuite
 
-__all__ = ["ArtifactStoreSuite", "MetadataStoreSuite"]
+__all__ = ["ArtifactStoreSuite", "AuditStoreSuite", "MetadataStoreSuite"]
