@@ -62,6 +62,8 @@ def test_promote_moves_then_blocks(project: Path) -> None:
     shown = json.loads(_kiln(project, "models", "show", "churn-clf", "--json").stdout)
     assert shown["aliases"] == {"production": 1}
     out = _kiln(project, "models", "promote", "churn-clf", "2", "--force")
+    assert out.returncode == 2 and "--force needs the admin role" in out.stderr
+    out = _kiln(project, "models", "promote", "churn-clf", "2", "--force", "--as", "admin")
     assert out.returncode == 0 and "FORCED" in out.stdout
     log = json.loads(_kiln(project, "audit", "log", "--object", "churn-clf", "--json").stdout)
     promotions = [e for e in log if e["action"].startswith("model.promote")]

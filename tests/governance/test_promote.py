@@ -73,13 +73,15 @@ def test_promotion_passes_then_blocks_a_worse_model(ws: Workspace) -> None:
     failing = [c.check for c in blocked.checks if not c.passed]
     assert failing == ["roc_auc on holdout", "roc_auc on holdout vs @production"]
     assert ws.store.get_alias("churn-clf", "production") == good.version
-    forced = ws.promote("churn-clf", weak.version, policy=_policy(), force=True)
+    with pytest.raises(InvalidArgumentError, match="needs the admin role"):
+        ws.promote("churn-clf", weak.version, policy=_policy(), force=True)
+    forced = ws.promote("churn-clf", weak.version, policy=_policy(), force=True, role="admin")
     assert forced.moved and forced.forced
     actions = [e.action for e in ws.audit_log("churn-clf", object_kind="model")]
     assert actions == ["alias.set", "model.promote", "model.promote_blocked", "alias.set",
                        "model.promote"]
     last = ws.audit_log("churn-clf", action="model.promote")[-1]
-    assert last.after["forced"] is True
+    assert (last.after["forced"], last.after["role"]) == (True, "admin")
     assert ws.verify_audit_log().ok
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiln.exceptions import ConfigError, NotFoundError
+from kiln.exceptions import ConfigError, InvalidArgumentError, NotFoundError
 
 if TYPE_CHECKING:
     from kiln.entities import ModelVersion
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from kiln.workspace import Workspace
 
 PROMOTE = "model.promote"
+FORCE_ROLE = "admin"
 BLOCKED = "model.promote_blocked"
 
 
@@ -99,12 +100,21 @@ def promote(
     *,
     policy: Policy | None = None,
     force: bool = False,
+    role: str | None = None,
     project_dir: Path | None = None,
 ) -> PromotionResult:
-    """Check the gates and point ``alias`` at ``version`` if all pass (or ``force``);
-    the decision is audit-logged either way."""
+    """Check the gates and point ``alias`` at ``version`` if all pass (or ``force``, which
+    needs ``role="admin"``); the decision, actor and role are audit-logged either way.
+
+    Roles are declared, not yet verified: an access-control subsystem can check them
+    here later; until then the declaration is what the audit log records."""
     from kiln._time import now_ms
 
+    if force and role != FORCE_ROLE:
+        raise InvalidArgumentError(
+            f"--force needs the {FORCE_ROLE} role; add --as {FORCE_ROLE} (recorded with your "
+            "user in the audit log)"
+        )
     result = check_gates(ws, name, version, alias, policy=policy, project_dir=project_dir)
     moved = result.passed or force
     forced = force and not result.passed
@@ -113,7 +123,7 @@ def promote(
     result = PromotionResult(result.model, result.version, alias, result.previous,
                              result.checks, moved, forced, result.policy)
     after = {"alias": alias, "version": result.version, "passed": result.passed,
-             "forced": forced, "policy": result.policy,
+             "forced": forced, "role": role, "policy": result.policy,
              "checks": [c.to_dict() for c in result.checks]}
     ws.store.append_audit_event(ws.user, PROMOTE if moved else BLOCKED, "model", result.model,
                                 {"alias": alias, "version": result.previous}, after, now_ms())
