@@ -24,6 +24,10 @@ def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:
                                       text=True, env=env, check=True).stdout)
     assert [(v["name"], v["features"]) for v in views] == [("patient_measurements", 30)]
     assert "11 of 11 steps served from the cache" in out.stdout
+    assert "4b. Gate: version 2 (C=0.0001) blocked by roc_auc on holdout vs @production" in (
+        " ".join(out.stdout.split()))
+    assert "hash chain verified" in out.stdout
+    assert list((tmp_path / ".kiln" / "cards").glob("*-card.html"))
     runs = json.loads(subprocess.run([*cli, "runs", "list", "-e", "breast-cancer", "--json"],
                                      capture_output=True, text=True, env=env, check=True).stdout)
     assert len(runs) == 8 and all(r["status"] == "FINISHED" for r in runs)

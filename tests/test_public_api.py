@@ -10,11 +10,11 @@ import kiln.exceptions
 
 EXPECTED = {
     "ActiveRun", "KilnError", "Settings", "Workspace", "__version__", "active_run", "autolog",
-    "data", "delete_alias", "end_run", "features", "get_metric_history", "get_model_version",
-    "get_run", "get_workspace", "infer_signature", "load_model", "log_artifact", "log_input",
-    "log_metric", "log_metrics", "log_model", "log_param", "log_params", "log_text", "pipeline",
-    "search_runs", "set_alias", "set_tag", "set_tags", "set_workspace", "start_run", "step",
-    "use_workspace",
+    "data", "delete_alias", "end_run", "evaluate", "features", "get_metric_history",
+    "get_model_version", "get_run", "get_workspace", "infer_signature", "load_model",
+    "log_artifact", "log_input", "log_metric", "log_metrics", "log_model", "log_param",
+    "log_params", "log_text", "pipeline", "search_runs", "set_alias", "set_tag", "set_tags",
+    "set_workspace", "start_run", "step", "use_workspace",
 }
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "data",
     "delete_alias",
     "end_run",
+    "evaluate",
     "features",
     "get_metric_history",
     "get_model_version",
@@ -66,6 +67,7 @@ _HOMES = {
     "features": "kiln.features",
     "step": "kiln.pipelines.dsl",
     "pipeline": "kiln.pipelines.dsl",
+    "evaluate": "kiln.governance.fluent",
 }
 _LAZY: dict[str, str] = {
     name: _HOMES.get(name, "kiln.fluent") for name in __all__ if name != "__version__"
@@ -101,6 +103,7 @@ if TYPE_CHECKING:
         start_run,
         use_workspace,
     )
+    from kiln.governance.fluent import evaluate
     from kiln.pipelines.dsl import pipeline, step
     from kiln.registry.signature import infer_signature
     from kiln.settings import Settings

@@ -38,6 +38,7 @@ class DemoResult:
     load_seconds: float = 0.0
     data: DataStageResult | None = None
     serving: Any = None
+    governance: Any = None
 
 
 def run_demo(ws: Workspace, console: Console) -> DemoResult:
@@ -56,7 +57,7 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
     # The training set built from the feature view becomes a dataset version of its own,
     # which the training pipeline loads (and records as its input).
     training = _version_training_set(ws, X, y)
-    X_train, X_test, _y_train, y_test = train_test_split(
+    X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, random_state=0, stratify=y
     )
     console.print(
@@ -81,8 +82,9 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
         f"[bold]3. Registry[/]: best run {best.name} (auc {best.metrics['auc']:.4f}) "
         f"registered as {MODEL_NAME} version {mv.version}"
     )
-    ws.set_alias(MODEL_NAME, "production", mv.version)
-    console.print(f"[bold]4. Promotion[/]: {MODEL_NAME}@production -> version {mv.version}")
+    from kiln.governance.demo import governance_stage
+
+    result.governance = governance_stage(ws, console, mv, X_train, X_test, y_train, y_test)
 
     start = time.perf_counter()
     model = ws.load_model(f"models:/{MODEL_NAME}@production")

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from kiln.data.client import DataClient
 from kiln.features.client import FeaturesClient
+from kiln.governance.client import GovernanceClient
 from kiln.registry.client import RegistryClient
 from kiln.serving.client import ServingClient
 from kiln.tracking.client import TrackingClient
 
 
 class Workspace(
-    TrackingClient, RegistryClient, DataClient, FeaturesClient, ServingClient
+    TrackingClient, RegistryClient, DataClient, FeaturesClient, ServingClient, GovernanceClient
 ):
     """Stores named by ``db_url`` and ``artifacts_url`` (default: ``KILN_*`` settings).
 

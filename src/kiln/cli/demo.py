@@ -36,6 +36,8 @@ def demo() -> None:
                 f"  kiln artifacts get {result.best_run_id} report.html -o ./out",
                 "  kiln features get patient_measurements:mean_radius -e patient_id=0",
                 "  kiln deploy show breast-cancer",
+                f"  kiln audit log --object {MODEL_NAME}   |   kiln audit verify",
+                f"  kiln models card {MODEL_NAME} {mv.version} -o ./out",
             ]),
             title="done",
         )

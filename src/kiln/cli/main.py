@@ -25,6 +25,10 @@ SUBCOMMANDS = {
     "pipeline": ("kiln.cli.pipelines", "pipeline", "Pipelines: run, runs, show, resume, export."),
     "step": ("kiln.cli.pipelines", "step_group", "Run one step of a pipeline."),
     "scheduler": ("kiln.cli.pipelines", "scheduler_cmd", "Fire pipeline triggers until stopped."),
+    "audit": ("kiln.cli.audit", "audit", "The tamper-evident audit log: show, verify."),
+    "ci": ("kiln.cli.ci", "ci", "Run the project's gates in CI; promote after a merge."),
+    "init": ("kiln.cli.ci", "init", "Scaffold a kiln project with a policy and CI files."),
+    "privacy": ("kiln.cli.privacy", "privacy", "Data subject requests: forget a key."),
 }
 
 

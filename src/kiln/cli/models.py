@@ -144,3 +144,13 @@ def delete_alias(name: str, alias_name: str) -> None:
     """Delete ALIAS of model NAME."""
     workspace().delete_alias(name, alias_name)
     click.echo(f"deleted {name}@{alias_name}")
+
+
+def _add_governance_commands() -> None:
+    from kiln.cli.model_gates import COMMANDS
+
+    for command in COMMANDS:
+        models.add_command(command)
+
+
+_add_governance_commands()

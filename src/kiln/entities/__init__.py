@@ -5,6 +5,7 @@ Times are integer milliseconds since the Unix epoch, as in MLflow.
 
 from __future__ import annotations
 
+from kiln.entities._audit import AuditEvent
 from kiln.entities._data import DatasetVersion
 from kiln.entities._features import FeatureDefinition, Materialization
 from kiln.entities._lineage import LineageEdge
@@ -29,6 +30,7 @@ from kiln.entities._serving import (
 
 __all__ = [
     "AliasEvent",
+    "AuditEvent",
     "CacheEntry",
     "CanaryPolicy",
     "DatasetVersion",

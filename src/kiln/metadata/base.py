@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from kiln.entities import (
     AliasEvent,
+    AuditEvent,
     CacheEntry,
     DatasetVersion,
     Deployment,
@@ -251,6 +252,33 @@ class ServingStore(Protocol):
     ) -> list[Feedback]: ...
 
 
+class AuditStore(Protocol):
+    """The hash-chained audit log. The store appends an event itself for each change of
+    state it makes (run created/ended, version registered, alias set/deleted);
+    ``append_audit_event`` is for changes made elsewhere (promotions, approvals...)."""
+
+    def append_audit_event(
+        self,
+        actor: str,
+        action: str,
+        object_kind: str,
+        object_id: str,
+        before: Any,
+        after: Any,
+        timestamp: int,
+    ) -> AuditEvent: ...
+    def list_audit_events(
+        self,
+        *,
+        object_kind: str | None = None,
+        object_id: str | None = None,
+        action: str | None = None,
+        after_seq: int = 0,
+        limit: int = 1000,
+    ) -> list[AuditEvent]: ...
+    def audit_head(self) -> tuple[int, str]: ...
+
+
 # Every concern's Protocol in one interface; each backend implements them all.
 @runtime_checkable
 class MetadataStore(
@@ -261,6 +289,7 @@ class MetadataStore(
     FeatureRegistryStore,
     PipelineStore,
     ServingStore,
+    AuditStore,
     Protocol,
 ):
     """Everything kiln keeps about its objects. ``close()`` releases connections."""

@@ -306,3 +306,33 @@ prediction_feedback = Table(
     Column("timestamp", BigInteger, nullable=False),
     Index("ix_prediction_feedback_deployment_time", "deployment", "timestamp"),
 )
+
+# The tamper-evident audit log (kiln.governance): one row per change of state,
+# each carrying sha256(previous hash + its own canonical JSON).
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", _BigId, primary_key=True, autoincrement=False),
+    Column("actor", String(255), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("object_kind", String(64), nullable=False),
+    Column("object_id", String(512), nullable=False),
+    Column("before", Text),
+    Column("after", Text),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_events_object", "object_kind", "object_id"),
+    Index("ix_audit_events_action", "action"),
+)
+
+# One row (id = 1): the last event's seq and hash. Appenders lock it (FOR UPDATE on
+# PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers), so the chain has
+# one writer at a time, and deleting the newest events shows as a head mismatch.
+audit_chain_head = Table(
+    "audit_chain_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)

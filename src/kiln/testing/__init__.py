@@ -11,6 +11,7 @@ Every in-tree backend runs these suites; third-party backends should too.
 from __future__ import annotations
 
 from kiln.testing.artifacts import ArtifactStoreSuite
+from kiln.testing.audit import AuditStoreSuite
 from kiln.testing.data import DataStoreSuite
 from kiln.testing.features import FeatureRegistrySuite, OnlineStoreSuite
 from kiln.testing.metadata import MetadataStoreSuite
@@ -19,6 +20,7 @@ from kiln.testing.serving import ServingStoreSuite
 
 __all__ = [
     "ArtifactStoreSuite",
+    "AuditStoreSuite",
     "DataStoreSuite",
     "ExecutorSuite",
     "FeatureRegistrySuite",

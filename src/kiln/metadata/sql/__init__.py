@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kiln.metadata.sql.audit import SqlAudit
 from kiln.metadata.sql.data import SqlData
 from kiln.metadata.sql.engine import create_engine, migrate, redact
 from kiln.metadata.sql.features import SqlFeatures
@@ -11,7 +12,9 @@ from kiln.metadata.sql.serving import SqlServing
 from kiln.metadata.sql.tracking import SqlTracking
 
 
-class SqlMetadataStore(SqlTracking, SqlRegistry, SqlData, SqlFeatures, SqlPipelines, SqlServing):
+class SqlMetadataStore(
+    SqlTracking, SqlRegistry, SqlData, SqlFeatures, SqlPipelines, SqlServing, SqlAudit
+):
     """A :class:`~kiln.metadata.base.MetadataStore` on SQLite or PostgreSQL.
 
     The schema is migrated to the current revision on first use.

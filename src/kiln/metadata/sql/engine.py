@@ -12,7 +12,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 # Migrations form one chain; each subsystem adds its revision at the end.
-KNOWN_REVISIONS = ("0001", "0002_data", "0002_features", "0002_pipelines", "0002_serving")
+KNOWN_REVISIONS = (
+    "0001", "0002_data", "0002_features", "0002_pipelines", "0002_serving", "0002_governance"
+)
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 ACCEPTED_URLS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 _PG_MIGRATION_LOCK = 0x6B696C6E  # "kiln": serializes concurrent first-use migrations

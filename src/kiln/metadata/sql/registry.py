@@ -13,6 +13,7 @@ from kiln.entities import AliasEvent, LineageEdge, ModelVersion, RegisteredModel
 from kiln.exceptions import ConflictError, NotFoundError
 from kiln.metadata import schema as t
 from kiln.metadata.sql._base import SqlBase
+from kiln.metadata.sql.audit import append_audit
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -61,6 +62,15 @@ class SqlRegistry(SqlBase):
                             user=user,
                             description=description,
                         )
+                    )
+                    append_audit(
+                        conn, actor=user, action="model_version.register",
+                        object_kind="model_version", object_id=f"{name}/{version}",
+                        before=None,
+                        after={"run_id": run_id, "flavor": flavor, "artifact": artifact,
+                               "signature": signature.to_dict() if signature else None,
+                               "description": description},
+                        timestamp=created_at,
                     )
             except IntegrityError:
                 continue  # another writer took this version number (PostgreSQL); take the next
@@ -137,6 +147,9 @@ class SqlRegistry(SqlBase):
                     timestamp=timestamp,
                 )
             )
+            append_audit(conn, actor=user, action="alias.set", object_kind="model",
+                         object_id=name, before={"alias": alias, "version": previous},
+                         after={"alias": alias, "version": version}, timestamp=timestamp)
 
     def delete_alias(self, name: str, alias: str, user: str, timestamp: int) -> None:
         a = t.model_aliases
@@ -157,6 +170,9 @@ class SqlRegistry(SqlBase):
                     timestamp=timestamp,
                 )
             )
+            append_audit(conn, actor=user, action="alias.delete", object_kind="model",
+                         object_id=name, before={"alias": alias, "version": previous},
+                         after=None, timestamp=timestamp)
 
     def get_alias(self, name: str, alias: str) -> int:
         a = t.model_aliases

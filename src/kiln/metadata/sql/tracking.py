@@ -14,6 +14,7 @@ from kiln.entities import Experiment, Metric, Run, RunArtifact, RunStatus
 from kiln.exceptions import ConflictError, NotFoundError
 from kiln.metadata import schema as t
 from kiln.metadata.sql._base import Prepared, SqlBase
+from kiln.metadata.sql.audit import append_audit
 from kiln.metadata.sql.search import search_run_ids
 
 if TYPE_CHECKING:
@@ -79,6 +80,12 @@ class SqlTracking(SqlBase):
                 ),
                 d,
                 ["run_id", "key", "value", "step", "timestamp", "experiment_id"],
+            ),
+            "run_status": Prepared(
+                select(t.runs.c.status, t.runs.c.user).where(
+                    t.runs.c.run_id == bindparam("b_run_id")
+                ),
+                d,
             ),
             "end_run": Prepared(
                 update(t.runs).where(t.runs.c.run_id == bindparam("b_run_id")).values(
@@ -161,6 +168,11 @@ class SqlTracking(SqlBase):
                         for k, v in tags.items()
                     ],
                 )
+            append_audit(conn, actor=user, action="run.create", object_kind="run",
+                         object_id=run_id, before=None,
+                         after={"experiment": exp_name, "name": name, "status": "RUNNING",
+                                "parent_run_id": parent_run_id},
+                         timestamp=start_time)
         self._cache_run(run_id, experiment_id)
         return Run(
             run_id=run_id,
@@ -194,13 +206,18 @@ class SqlTracking(SqlBase):
             if metrics:
                 experiments = self._experiment_of(conn, {r for r, _ in metrics})
                 self._write_metrics(conn, metrics, experiments)
-            result = self._stmt["end_run"].execute(
+            row = self._stmt["run_status"].execute(conn, {"b_run_id": run_id}).fetchone()
+            if row is None:
+                raise NotFoundError(f"run {run_id!r} does not exist")
+            self._stmt["end_run"].execute(
                 conn,
                 {"b_run_id": run_id, "b_status": status.value, "b_end": end_time,
                  "b_error": error},
             )
-            if result.rowcount == 0:
-                raise NotFoundError(f"run {run_id!r} does not exist")
+            append_audit(conn, actor=row[1], action="run.end", object_kind="run",
+                         object_id=run_id, before={"status": row[0]},
+                         after={"status": status.value, "end_time": end_time, "error": error},
+                         timestamp=end_time)
 
     def log_batch(
         self,
