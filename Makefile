@@ -11,7 +11,7 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml | $(PY)
-	$(PIP) -e ".[sklearn]"
+	$(PIP) -e ".[demo]"
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(PY)
@@ -28,8 +28,11 @@ lint: $(VENV)/.test-installed
 test: lint
 	$(VENV)/bin/pytest
 
+# Each benchmark installs its peers (MLflow, DVC, Feast, Dagster, ...) into their own
+# virtual environments under $${KILN_BENCH_PEERS:-~/.cache/kiln-bench}; see docs/benchmarks.md.
+BENCHES ?= tracking data features pipelines serving governance
 bench: $(VENV)/.test-installed
-	$(PY) bench/bench_tracking.py
+	set -e; for b in $(BENCHES); do $(PY) bench/bench_$$b.py; done
 
 clean:
 	rm -rf $(VENV) .kiln .mypy_cache .ruff_cache .pytest_cache
