@@ -10,9 +10,8 @@ decodes an order of magnitude faster than JSON; other views are a JSON list.
 from __future__ import annotations
 
 import json
-import math
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from kiln.exceptions import InvalidArgumentError
@@ -67,14 +66,6 @@ def encode_batch(version: int, dtypes: Sequence[str], columns: Sequence[pa.Array
             for vals in zip(*(c.to_pylist() for c in columns), strict=True)]
 
 
-def encode_row(version: int, dtypes: Sequence[str], values: Sequence[Any]) -> bytes:
-    """One value (mostly for tests and small writes)."""
-    if all(d in FLOAT_TYPES for d in dtypes):
-        floats = [math.nan if v is None else float(v) for v in values]
-        return HEADER.pack(version, FLOAT64) + struct.pack(f"<{len(floats)}d", *floats)
-    return HEADER.pack(version, JSON) + json.dumps(list(values)).encode()
-
-
 def decode_values(payloads: Sequence[bytes]) -> list[tuple[int, Sequence[Any]]]:
     """``(version, values)`` for each payload; JSON ones are decoded in one call."""
     out: list[tuple[int, Sequence[Any]]] = []
@@ -96,5 +87,3 @@ def decode_values(payloads: Sequence[bytes]) -> list[tuple[int, Sequence[Any]]]:
             out[i] = (out[i][0], values)
     return out
 
-
-Encoder = Callable[[Sequence[Any]], bytes]
