@@ -12,7 +12,9 @@ The tree::
     ├── NoActiveRunError           a fluent call that needs ``kiln.start_run()`` first
     ├── ArtifactCorruptedError     an artifact whose bytes no longer match its sha256
     ├── SignatureError             model input that does not match the model's signature
-    └── MigrationError             the database schema is newer than this kiln
+    ├── MigrationError             the database schema is newer than this kiln
+    ├── AuthenticationError        no API token, or a wrong or revoked one (HTTP 401)
+    └── PermissionDeniedError      a role or ownership that does not allow the call (HTTP 403)
 
 The CLI prints ``error: <message>`` and exits 2 for any of them; nothing else
 is caught, so a real bug still shows its traceback.
@@ -65,8 +67,17 @@ class MigrationError(KilnError):
     """The database was written by a newer kiln, or its schema cannot be upgraded."""
 
 
+class AuthenticationError(KilnError):
+    """The kiln server needs an API token and got none, a wrong one or a revoked one."""
+
+
+class PermissionDeniedError(KilnError):
+    """The caller's role (viewer, editor, admin) or model ownership does not allow the call."""
+
+
 __all__ = [
     "ArtifactCorruptedError",
+    "AuthenticationError",
     "ConfigError",
     "ConflictError",
     "FilterSyntaxError",
@@ -75,6 +86,7 @@ __all__ = [
     "MigrationError",
     "NoActiveRunError",
     "NotFoundError",
+    "PermissionDeniedError",
     "SignatureError",
     "StoreUnavailableError",
 ]

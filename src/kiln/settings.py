@@ -16,7 +16,9 @@ from typing import Any
 
 from kiln.exceptions import ConfigError
 
-_FIELDS = ("home", "db_url", "artifacts_url", "user", "metric_flush_interval")
+_FIELDS = (
+    "home", "db_url", "artifacts_url", "user", "metric_flush_interval", "server", "token",
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class Settings:
 
     ``home`` is the project's kiln folder (``KILN_HOME``, default ``./.kiln``);
     ``db_url`` defaults to a SQLite file in it and ``artifacts_url`` to a folder in it.
+    ``server`` (``KILN_SERVER=http://host:5000``) makes the workspace talk to a kiln
+    server instead, sending ``token`` (``KILN_TOKEN``) as its API token.
     """
 
     home: Path = field(default_factory=lambda: Path(".kiln"))
@@ -32,6 +36,8 @@ class Settings:
     artifacts_url: str = ""
     user: str = ""
     metric_flush_interval: float = 1.0
+    server: str = ""
+    token: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         home = Path(self.home).expanduser()
@@ -42,6 +48,10 @@ class Settings:
             object.__setattr__(self, "artifacts_url", str(home / "artifacts"))
         if not self.user:
             object.__setattr__(self, "user", _current_user())
+        if self.server and not self.server.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"server={self.server!r} is not accepted; use http://HOST:PORT or https://..."
+            )
         if self.metric_flush_interval <= 0:
             raise ConfigError(
                 f"metric_flush_interval={self.metric_flush_interval!r} is not accepted; "

@@ -17,6 +17,10 @@ SUBCOMMANDS = {
     "artifacts": ("kiln.cli.artifacts", "artifacts", "Fetch logged artifacts."),
     "demo": ("kiln.cli.demo", "demo", "Run the whole lifecycle on a real dataset."),
     "lineage": ("kiln.cli.lineage", "lineage", "What an object was made from and what used it."),
+    "server": ("kiln.cli.server", "server", "Serve the REST API and the web UI."),
+    "ui": ("kiln.cli.server", "ui", "Open the web UI on this machine (kiln server on loopback)."),
+    "users": ("kiln.cli.users", "users", "Users of kiln server: create, list."),
+    "tokens": ("kiln.cli.users", "tokens", "API tokens of kiln server: create, list, revoke."),
 }
 
 

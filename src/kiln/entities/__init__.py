@@ -5,12 +5,14 @@ Times are integer milliseconds since the Unix epoch, as in MLflow.
 
 from __future__ import annotations
 
+from kiln.entities._auth import ApiToken, User
 from kiln.entities._lineage import LineageEdge
 from kiln.entities._model import AliasEvent, ModelVersion, RegisteredModel, Signature
 from kiln.entities._run import Experiment, Metric, Run, RunArtifact, RunStatus
 
 __all__ = [
     "AliasEvent",
+    "ApiToken",
     "Experiment",
     "LineageEdge",
     "Metric",
@@ -20,4 +22,5 @@ __all__ = [
     "RunArtifact",
     "RunStatus",
     "Signature",
+    "User",
 ]

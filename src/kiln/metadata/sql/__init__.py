@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from kiln.metadata.sql.auth import SqlAuth
 from kiln.metadata.sql.engine import create_engine, migrate, redact
 from kiln.metadata.sql.registry import SqlRegistry
 from kiln.metadata.sql.tracking import SqlTracking
 
 
-class SqlMetadataStore(SqlTracking, SqlRegistry):
+class SqlMetadataStore(SqlTracking, SqlRegistry, SqlAuth):
     """A :class:`~kiln.metadata.base.MetadataStore` on SQLite or PostgreSQL.
 
     The schema is migrated to the current revision on first use.

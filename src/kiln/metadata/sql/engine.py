@@ -11,8 +11,8 @@ from kiln.exceptions import ConfigError, MigrationError, StoreUnavailableError
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-HEAD_REVISION = "0001"
-KNOWN_REVISIONS = ("0001",)
+HEAD_REVISION = "0002_server"
+KNOWN_REVISIONS = ("0001", "0002_server")
 ACCEPTED_URLS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 _PG_MIGRATION_LOCK = 0x6B696C6E  # "kiln": serializes concurrent first-use migrations
 
