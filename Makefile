@@ -26,6 +26,7 @@ lint: $(VENV)/.test-installed
 	$(VENV)/bin/mypy src
 
 test: lint
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 	$(VENV)/bin/pytest
 
 bench: $(VENV)/.test-installed

@@ -34,6 +34,7 @@ def demo() -> None:
                 f"  kiln models show {MODEL_NAME}",
                 f"  kiln models show models:/{MODEL_NAME}@production",
                 f"  kiln artifacts get {result.best_run_id} report.html -o ./out",
+                "  kiln ui    (then open http://127.0.0.1:5000 to browse it all)",
             ]),
             title="done",
         )

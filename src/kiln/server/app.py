@@ -57,7 +57,7 @@ def create_app(store: SqlMetadataStore, artifacts: ArtifactStore, *, auth: bool 
     errors.install(app)
     for target in API_ROUTERS.values():
         app.include_router(_load(target), prefix=API_PREFIX)
-    if ui and False:
+    if ui:
         from kiln.server.ui._common import mount_static
 
         mount_static(app)
