@@ -40,7 +40,8 @@ def populate(live: LiveServer) -> dict[str, str]:
     for i in range(60):
         rid = s.create_run(exp.experiment_id, f"run-{i:02d}", "alice", 1000 + i, {"i": str(i)}
                            ).run_id
-        s.write_metrics([(rid, Metric("loss", 1.0 / (step + 1 + i), step, 1)) for step in range(20)])
+        s.write_metrics([(rid, Metric("loss", 1.0 / (step + 1 + i), step, 1))
+                         for step in range(20)])
         s.log_batch(rid, [Metric("auc", 0.5 + i / 200, 0, 1)], params={"C": str(i % 3)})
         s.end_run(rid, RunStatus.FINISHED, 2000 + i)
         ids.append(rid)

@@ -12,11 +12,11 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from starlette.requests import Request  # FastAPI reads the annotation at runtime
+
 from kiln._time import now_ms
 from kiln.entities._auth import ROLES
 from kiln.exceptions import AuthenticationError, PermissionDeniedError
-
-from starlette.requests import Request  # FastAPI reads the annotation at runtime
 
 if TYPE_CHECKING:
     from kiln.entities import ApiToken

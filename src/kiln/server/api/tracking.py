@@ -81,9 +81,10 @@ class ArtifactIn(BaseModel):
 def _check_clauses(query: RunQuery) -> RunQuery:
     from kiln.metadata.filters import ATTRIBUTES
 
-    for c in (*query.clauses, *query.order_by):
-        if c.kind == "attribute" and c.key not in ATTRIBUTES:
-            raise InvalidArgumentError(f"unknown attribute {c.key!r}; accepted: "
+    keys = [(c.kind, c.key) for c in query.clauses] + [(o.kind, o.key) for o in query.order_by]
+    for kind, key in keys:
+        if kind == "attribute" and key not in ATTRIBUTES:
+            raise InvalidArgumentError(f"unknown attribute {key!r}; accepted: "
                                        f"{', '.join(ATTRIBUTES)}")
     return query
 

@@ -78,9 +78,8 @@ def mount_static(app: FastAPI) -> None:
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> Response:
-        from starlette.responses import FileResponse
-
         import plotly
+        from starlette.responses import FileResponse
 
         path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
         return FileResponse(path, media_type="text/javascript",

@@ -31,6 +31,6 @@ def login(request: Request, token: Annotated[str, Form()]) -> Response:
         response = render(request, "login.html", error="That token is not valid.")
         response.status_code = 401
         return response
-    response = RedirectResponse("/", status_code=303)
-    response.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict")
-    return response
+    redirect = RedirectResponse("/", status_code=303)
+    redirect.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict")
+    return redirect

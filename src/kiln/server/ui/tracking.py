@@ -31,7 +31,7 @@ def _series(request: Request, run_id: str, key: str) -> dict[str, list[Any]]:
     history = store(request).get_metric_history(run_id, key)
     if len(history) > MAX_POINTS:
         stride = len(history) // MAX_POINTS + 1
-        history = history[::stride] + [history[-1]]
+        history = [*history[::stride], history[-1]]
     return {"x": [m.step for m in history],
             "y": [None if m.value != m.value else m.value for m in history]}
 
