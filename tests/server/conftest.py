@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,8 +32,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(db_url: str, artifacts_root: Path, *, auth: bool = False, ui: bool = True
-          ) -> Iterator[LiveServer]:
+def serve(db_url: str, artifacts_root: Path, *, auth: bool = False, ui: bool = True,
+          artifacts_url: str | None = None) -> Iterator[LiveServer]:
     """Start a server on 127.0.0.1 in a background thread; stop it on exit."""
     import uvicorn
 
@@ -40,7 +41,12 @@ def serve(db_url: str, artifacts_root: Path, *, auth: bool = False, ui: bool = T
 
     store = SqlMetadataStore(db_url)
     artifacts = LocalArtifactStore(artifacts_root)
-    app = create_app(store, artifacts, auth=auth, ui=ui)
+    served: Any = artifacts
+    if artifacts_url is not None:
+        from kiln.artifacts import open_artifact_store
+
+        served = open_artifact_store(artifacts_url)
+    app = create_app(store, served, auth=auth, ui=ui)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", access_log=False))

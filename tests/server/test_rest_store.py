@@ -55,3 +55,18 @@ class TestHttpArtifactStore(ArtifactStoreSuite):
             server.artifacts.path_of(sha256).write_bytes(data)
 
         return overwrite
+
+
+def test_artifacts_stream_through_a_server_on_a_remote_store(tmp_path: Path,
+                                                             start_server: Any) -> None:
+    import uuid
+
+    url = f"memory://kiln-{uuid.uuid4().hex}"
+    with start_server(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path / "unused", ui=False,
+                      artifacts_url=url) as srv:
+        http = HttpArtifactStore(srv.url)
+        data = bytes(range(256)) * 20_000
+        obj = http.put_bytes(data)
+        assert http.exists(obj.sha256)
+        assert http.get_file(obj.sha256, tmp_path / "copy.bin").read_bytes() == data
+        http.close()

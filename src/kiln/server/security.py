@@ -8,6 +8,7 @@ every caller is an admin and the ``user`` a client sends is recorded as is.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from kiln.metadata.base import AuthStore
 
 TOKEN_PREFIX = "kiln_"
+log = logging.getLogger("kiln.server.audit")
 COOKIE = "kiln_token"
 
 
@@ -89,9 +91,11 @@ def viewer(request: Request) -> Principal:
 
 
 def editor(request: Request) -> Principal:
-    """FastAPI dependency: an editor or admin."""
+    """FastAPI dependency: an editor or admin. Every write is logged with its author."""
     principal = authenticate(request)
     require(principal, "editor", f"{request.method} {request.url.path}")
+    if principal.user is not None:
+        log.info("%s %s by %s", request.method, request.url.path, principal.user)
     return principal
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, Response
 
 from kiln.artifacts._hashing import check_sha
 from kiln.exceptions import NotFoundError
@@ -50,8 +52,8 @@ def download(sha256: str, request: Request, _: Viewer) -> Response:
         return FileResponse(path, media_type="application/octet-stream")
     if not store.exists(sha):
         raise NotFoundError(f"artifact {sha} is not in the store")
-
-    def body() -> Iterator[bytes]:
-        yield store.get_bytes(sha)
-
-    return StreamingResponse(body(), media_type="application/octet-stream")
+    # Remote stores (s3://, gs://...): copy to a temporary file, then stream it.
+    folder = tempfile.mkdtemp(prefix="kiln-dl-")
+    path = store.get_file(sha, Path(folder) / sha)
+    return FileResponse(path, media_type="application/octet-stream",
+                        background=BackgroundTask(shutil.rmtree, folder, True))
