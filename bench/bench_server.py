@@ -84,12 +84,14 @@ def bench_mlflow(work: Path) -> dict[str, float]:
            f"sqlite:///{work / 'mlflow.db'}", "--default-artifact-root", str(work / "mlart"),
            "--host", "127.0.0.1", "--port", str(port)]
     proc, started = start(cmd, f"http://127.0.0.1:{port}/health", env, work)
-    time.sleep(3)
-    idle = tree_rss_kb(proc.pid)
-    out = subprocess.run([str(MLFLOW_VENV / "bin" / "python"), str(HARNESS / "tracking_bench.py"),
-                          f"http://127.0.0.1:{port}", "a", "1"], env=env, capture_output=True,
-                         text=True, timeout=900)
-    stop(proc)
+    try:
+        time.sleep(3)
+        idle = tree_rss_kb(proc.pid)
+        out = subprocess.run([str(MLFLOW_VENV / "bin" / "python"),
+                              str(HARNESS / "tracking_bench.py"), f"http://127.0.0.1:{port}", "a",
+                              "1"], env=env, capture_output=True, text=True, timeout=900)
+    finally:
+        stop(proc)
     m = re.search(r"a_log_metric_calls_per_s ([\d.]+)", out.stdout)
     if m is None:
         raise RuntimeError(f"mlflow harness failed: {out.stderr[-500:]}")
@@ -128,8 +130,6 @@ def populate(db_url: str, n_runs: int) -> None:
 
 
 def bench_kiln(work: Path, n_runs: int, n_points: int) -> dict[str, float]:
-    import httpx
-
     port = free_port()
     db_url = f"sqlite:///{work / 'kiln.db'}"
     env = {**os.environ, "KILN_HOME": str(work / ".kiln"), "KILN_DB_URL": db_url}
@@ -139,6 +139,17 @@ def bench_kiln(work: Path, n_runs: int, n_points: int) -> dict[str, float]:
     cmd = [str(KILN), "server", "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
     proc, started = start(cmd, f"{url}/api/v1/health", env, work)
+    try:
+        return _measure_kiln(proc, started, url, env, db_url, n_runs, n_points)
+    finally:
+        stop(proc)
+
+
+def _measure_kiln(proc: subprocess.Popen[bytes], started: float, url: str,
+                  env: dict[str, str], db_url: str, n_runs: int, n_points: int
+                  ) -> dict[str, float]:
+    import httpx
+
     time.sleep(3)
     idle = tree_rss_kb(proc.pid)
     code = (
@@ -173,7 +184,6 @@ def bench_kiln(work: Path, n_runs: int, n_points: int) -> dict[str, float]:
             best = min(best, time.perf_counter() - t0)
             assert r.status_code == 200 and "run-" in r.text, r.text[:300]
         pages[label] = best
-    stop(proc)
     return {"start_s": started, "idle_rss_mb": idle / 1024, "log_metric_per_s": per_s, **pages}
 
 

@@ -17,6 +17,7 @@ def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "breast-cancer-clf@production -> version 1" in out.stdout
     assert "kiln runs list" in out.stdout
+    assert "kiln ui" in out.stdout
     runs = json.loads(subprocess.run([*cli, "runs", "list", "-e", "breast-cancer", "--json"],
                                      capture_output=True, text=True, env=env, check=True).stdout)
     assert len(runs) == 8 and all(r["status"] == "FINISHED" for r in runs)
