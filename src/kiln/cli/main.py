@@ -50,7 +50,8 @@ def cli() -> None:
     """kiln: data, pipelines, tracking, registry, serving and monitoring in one tool.
 
     Settings come from KILN_HOME (default ./.kiln), KILN_DB_URL and
-    KILN_ARTIFACTS_URL, then kiln.yaml, then defaults.
+    KILN_ARTIFACTS_URL (or KILN_SERVER and KILN_TOKEN to use a kiln server),
+    then kiln.yaml, then defaults.
     """
 
 
