@@ -61,9 +61,11 @@ def test_errors_are_json_and_name_the_bad_value(live: LiveServer) -> None:
 
 
 text = st.text(max_size=30)
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(
-    allow_nan=False) | text, lambda c: st.lists(c, max_size=3) | st.dictionaries(
-    text, c, max_size=3), max_leaves=8)
+scalars = (st.none() | st.booleans() | st.integers()
+           | st.floats(allow_nan=False, allow_infinity=False) | text)
+json_values = st.recursive(
+    scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(text, c, max_size=3),
+    max_leaves=8)
 ENDPOINTS = [
     ("POST", "/experiments"), ("POST", "/runs"), ("POST", "/runs/search"), ("POST", "/metrics"),
     ("POST", "/runs/x/batch"), ("POST", "/runs/x/end"), ("POST", "/runs/x/artifacts"),
