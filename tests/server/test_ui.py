@@ -60,6 +60,8 @@ def populate(live: LiveServer) -> dict[str, str]:
 
 
 def test_click_through_the_ui(live: LiveServer, browser: Any) -> None:
+    from playwright.sync_api import expect
+
     ids = populate(live)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 900})
@@ -74,10 +76,10 @@ def test_click_through_the_ui(live: LiveServer, browser: Any) -> None:
     # runs: paged in the database, newest first, 50 a page
     page.click("text=churn")
     rows = page.locator("#runs tbody tr")
-    assert rows.count() == 50
+    expect(rows).to_have_count(50)
     assert "run-59" in rows.first.inner_text()
     page.click("#next")
-    assert page.locator("#runs tbody tr").count() == 10
+    expect(page.locator("#runs tbody tr")).to_have_count(10)
     page.click("#prev")
     # sort by auc: the first click sorts descending, the second ascending
     page.click("#runs thead >> text=auc")
@@ -101,7 +103,7 @@ def test_click_through_the_ui(live: LiveServer, browser: Any) -> None:
     page.click("#compare-btn")
     page.wait_for_selector(".chart[data-metric=loss] .main-svg")
     assert page.locator("#compare").inner_text().count("run-5") == 2
-    assert page.locator(".chart[data-metric=loss] .legend .traces").count() == 2
+    expect(page.locator(".chart[data-metric=loss] .legend .traces")).to_have_count(2)
     page.screenshot(path=str(SHOTS / "compare.png"), full_page=True)
 
     # run page: params, metrics chart over steps, artifacts, lineage
@@ -126,7 +128,7 @@ def test_click_through_the_ui(live: LiveServer, browser: Any) -> None:
     page.goto(live.url + "/lineage")
     page.fill("input[name=ref]", "dataset_version:customers/1")
     page.click("button:has-text('Walk')")
-    assert page.locator("#lineage a[href^='/runs/']").count() == 2
+    expect(page.locator("#lineage a[href^='/runs/']")).to_have_count(2)
     page.screenshot(path=str(SHOTS / "lineage.png"), full_page=True)
     assert not js_errors, js_errors
     page.close()
