@@ -26,6 +26,7 @@ lint: $(VENV)/.test-installed
 	$(VENV)/bin/mypy src
 
 test: lint
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 	$(VENV)/bin/pytest
 
 # Each benchmark installs its peers (MLflow, DVC, Feast, Dagster, ...) into their own

@@ -28,6 +28,7 @@ def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:
         " ".join(out.stdout.split()))
     assert "hash chain verified" in out.stdout
     assert list((tmp_path / ".kiln" / "cards").glob("*-card.html"))
+    assert "kiln ui" in out.stdout
     runs = json.loads(subprocess.run([*cli, "runs", "list", "-e", "breast-cancer", "--json"],
                                      capture_output=True, text=True, env=env, check=True).stdout)
     assert len(runs) == 8 and all(r["status"] == "FINISHED" for r in runs)

@@ -6,7 +6,7 @@ import shutil
 import tempfile
 import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from kiln.settings import Settings
 
@@ -34,9 +34,23 @@ class WorkspaceCore:
         if settings is None:
             settings = Settings.load(home=home, db_url=db_url, artifacts_url=artifacts_url)
         self.settings = settings
-        self.store: MetadataStore = open_metadata_store(settings.db_url)
-        self.artifacts: ArtifactStore = open_artifact_store(settings.artifacts_url)
         self._closers: list[Any] = []
+        self.store: MetadataStore
+        self.artifacts: ArtifactStore
+        if settings.server:
+            # KILN_SERVER: metadata and artifacts both go through the kiln server.
+            from kiln.artifacts.http import HttpArtifactStore
+            from kiln.metadata.rest import RestMetadataStore
+
+            # The server's API covers tracking, the registry and lineage so far; the other
+            # subsystems' store methods are not served over HTTP yet (see the README).
+            self.store = cast("MetadataStore", RestMetadataStore(settings.server, settings.token))
+            http_artifacts = HttpArtifactStore(settings.server, settings.token)
+            self.artifacts = http_artifacts
+            self._closers.append(http_artifacts.close)
+        else:
+            self.store = open_metadata_store(settings.db_url)
+            self.artifacts = open_artifact_store(settings.artifacts_url)
 
     @classmethod
     def ephemeral(cls: type[Self]) -> Self:
@@ -68,6 +82,8 @@ class WorkspaceCore:
     def __repr__(self) -> str:
         from kiln.metadata.sql.engine import redact
 
+        if self.settings.server:
+            return f"{type(self).__name__}(server={self.settings.server!r})"
         return (
             f"{type(self).__name__}(db_url={redact(self.settings.db_url)!r}, "
             f"artifacts_url={self.settings.artifacts_url!r})"

@@ -13,8 +13,10 @@ The tree::
     ├── ArtifactCorruptedError     an artifact whose bytes no longer match its sha256
     ├── SignatureError             model input that does not match the model's signature
     ├── MigrationError             the database schema is newer than this kiln
-    └── PipelineError              a pipeline step failed (its error, after retries)
-        └── StepTimeoutError       a step attempt ran longer than its timeout
+    ├── PipelineError              a pipeline step failed (its error, after retries)
+    │   └── StepTimeoutError       a step attempt ran longer than its timeout
+    ├── AuthenticationError        no API token, or a wrong or revoked one (HTTP 401)
+    └── PermissionDeniedError      a role or ownership that does not allow the call (HTTP 403)
 
 The CLI prints ``error: <message>`` and exits 2 for any of them; nothing else
 is caught, so a real bug still shows its traceback.
@@ -73,10 +75,17 @@ class PipelineError(KilnError):
 
 class StepTimeoutError(PipelineError):
     """A step attempt ran longer than the step's ``timeout``."""
+class AuthenticationError(KilnError):
+    """The kiln server needs an API token and got none, a wrong one or a revoked one."""
+
+
+class PermissionDeniedError(KilnError):
+    """The caller's role (viewer, editor, admin) or model ownership does not allow the call."""
 
 
 __all__ = [
     "ArtifactCorruptedError",
+    "AuthenticationError",
     "ConfigError",
     "ConflictError",
     "FilterSyntaxError",
@@ -85,6 +94,7 @@ __all__ = [
     "MigrationError",
     "NoActiveRunError",
     "NotFoundError",
+    "PermissionDeniedError",
     "PipelineError",
     "SignatureError",
     "StepTimeoutError",

@@ -16,7 +16,10 @@ from typing import Any
 
 from kiln.exceptions import ConfigError
 
-_FIELDS = ("home", "db_url", "artifacts_url", "user", "metric_flush_interval", "online_store")
+_FIELDS = (
+    "home", "db_url", "artifacts_url", "user", "metric_flush_interval", "online_store", "server",
+    "token",
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class Settings:
     ``db_url`` defaults to a SQLite file in it and ``artifacts_url`` to a folder in it;
     ``online_store`` (features served online) defaults to ``sqlite:///<home>/online.db``,
     ``redis://HOST:PORT/DB`` for production.
+    ``server`` (``KILN_SERVER=http://host:5000``) makes the workspace talk to a kiln
+    server instead, sending ``token`` (``KILN_TOKEN``) as its API token.
     """
 
     home: Path = field(default_factory=lambda: Path(".kiln"))
@@ -35,6 +40,8 @@ class Settings:
     user: str = ""
     metric_flush_interval: float = 1.0
     online_store: str = ""
+    server: str = ""
+    token: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         home = Path(self.home).expanduser()
@@ -47,6 +54,10 @@ class Settings:
             object.__setattr__(self, "online_store", f"sqlite:///{home / 'online.db'}")
         if not self.user:
             object.__setattr__(self, "user", _current_user())
+        if self.server and not self.server.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"server={self.server!r} is not accepted; use http://HOST:PORT or https://..."
+            )
         if self.metric_flush_interval <= 0:
             raise ConfigError(
                 f"metric_flush_interval={self.metric_flush_interval!r} is not accepted; "

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 BACKENDS = {
     "file": "kiln.artifacts.local:LocalArtifactStore",
     "fsspec": "kiln.artifacts.fsspec:FsspecArtifactStore",
+    "kiln-server": "kiln.artifacts.http:HttpArtifactStore",
 }
 
 

@@ -29,6 +29,10 @@ SUBCOMMANDS = {
     "ci": ("kiln.cli.ci", "ci", "Run the project's gates in CI; promote after a merge."),
     "init": ("kiln.cli.ci", "init", "Scaffold a kiln project with a policy and CI files."),
     "privacy": ("kiln.cli.privacy", "privacy", "Data subject requests: forget a key."),
+    "server": ("kiln.cli.server", "server", "Serve the REST API and the web UI."),
+    "ui": ("kiln.cli.server", "ui", "Open the web UI on this machine (kiln server on loopback)."),
+    "users": ("kiln.cli.users", "users", "Users of kiln server: create, list."),
+    "tokens": ("kiln.cli.users", "tokens", "API tokens of kiln server: create, list, revoke."),
 }
 
 
@@ -58,7 +62,8 @@ def cli() -> None:
     """kiln: data, pipelines, tracking, registry, serving and monitoring in one tool.
 
     Settings come from KILN_HOME (default ./.kiln), KILN_DB_URL and
-    KILN_ARTIFACTS_URL, then kiln.yaml, then defaults.
+    KILN_ARTIFACTS_URL (or KILN_SERVER and KILN_TOKEN to use a kiln server),
+    then kiln.yaml, then defaults.
     """
 
 

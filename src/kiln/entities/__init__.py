@@ -6,6 +6,7 @@ Times are integer milliseconds since the Unix epoch, as in MLflow.
 from __future__ import annotations
 
 from kiln.entities._audit import AuditEvent
+from kiln.entities._auth import ApiToken, User
 from kiln.entities._data import DatasetVersion
 from kiln.entities._features import FeatureDefinition, Materialization
 from kiln.entities._lineage import LineageEdge
@@ -30,6 +31,7 @@ from kiln.entities._serving import (
 
 __all__ = [
     "AliasEvent",
+    "ApiToken",
     "AuditEvent",
     "CacheEntry",
     "CanaryPolicy",
@@ -55,4 +57,5 @@ __all__ = [
     "TriggerEvent",
     "TriggerFire",
     "TriggerRecord",
+    "User",
 ]

@@ -16,11 +16,14 @@ if TYPE_CHECKING:
 BACKENDS = {
     "sqlite": "kiln.metadata.sql:SqlMetadataStore",
     "postgresql": "kiln.metadata.sql:SqlMetadataStore",
+    "http": "kiln.metadata.rest:RestMetadataStore",
+    "https": "kiln.metadata.rest:RestMetadataStore",
 }
 
 
 def open_metadata_store(url: str) -> MetadataStore:
-    """Open the metadata store at ``url`` (``sqlite:///...``, ``postgresql+psycopg://...``)."""
+    """Open the metadata store at ``url`` (``sqlite:///...``, ``postgresql+psycopg://...``,
+    or ``http://host:port`` of a ``kiln server``)."""
     scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
     cls = load_plugin("kiln.metadata_stores", BACKENDS, scheme, what="metadata store URL scheme")
     store: MetadataStore = cls(url)

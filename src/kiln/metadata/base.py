@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from kiln.entities import (
     AliasEvent,
+    ApiToken,
     AuditEvent,
     CacheEntry,
     DatasetVersion,
@@ -33,6 +34,7 @@ from kiln.entities import (
     StepRunWrite,
     TriggerEvent,
     TriggerRecord,
+    User,
 )
 from kiln.metadata.filters import Clause, OrderKey
 
@@ -297,3 +299,23 @@ class MetadataStore(
     url: str
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class AuthStore(Protocol):
+    """Users, hashed API tokens and model owners, kept by the store ``kiln server`` runs on.
+
+    Not part of :class:`MetadataStore`: clients never manage access through the
+    REST store; ``kiln users`` / ``kiln tokens`` write to the server's database.
+    """
+
+    def create_user(self, name: str, role: str, created_at: int) -> User: ...
+    def get_user(self, name: str) -> User: ...
+    def list_users(self) -> list[User]: ...
+    def create_token(self, token_id: str, user: str, token_sha256: str, label: str,
+                     created_at: int) -> ApiToken: ...
+    def revoke_token(self, token_id: str, revoked_at: int) -> None: ...
+    def list_tokens(self, user: str | None = None) -> list[ApiToken]: ...
+    def find_token(self, token_sha256: str) -> tuple[User, ApiToken] | None: ...
+    def add_model_owner(self, name: str, user: str) -> None: ...
+    def model_owners(self, name: str) -> list[str]: ...

@@ -336,3 +336,30 @@ audit_chain_head = Table(
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# -- access control of ``kiln server`` (migration 0002_server) ------------------------------
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("user", String(255), ForeignKey("users.name", ondelete="CASCADE"), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("label", String(255), nullable=False, default=""),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+)
+
+model_owners = Table(
+    "model_owners",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("user", String(255), primary_key=True),
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kiln.metadata.sql.audit import SqlAudit
+from kiln.metadata.sql.auth import SqlAuth
 from kiln.metadata.sql.data import SqlData
 from kiln.metadata.sql.engine import create_engine, migrate, redact
 from kiln.metadata.sql.features import SqlFeatures
@@ -13,7 +14,7 @@ from kiln.metadata.sql.tracking import SqlTracking
 
 
 class SqlMetadataStore(
-    SqlTracking, SqlRegistry, SqlData, SqlFeatures, SqlPipelines, SqlServing, SqlAudit
+    SqlTracking, SqlRegistry, SqlData, SqlFeatures, SqlPipelines, SqlServing, SqlAudit, SqlAuth
 ):
     """A :class:`~kiln.metadata.base.MetadataStore` on SQLite or PostgreSQL.
 

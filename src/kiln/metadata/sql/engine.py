@@ -13,7 +13,13 @@ if TYPE_CHECKING:
 
 # Migrations form one chain; each subsystem adds its revision at the end.
 KNOWN_REVISIONS = (
-    "0001", "0002_data", "0002_features", "0002_pipelines", "0002_serving", "0002_governance"
+    "0001",
+    "0002_data",
+    "0002_features",
+    "0002_pipelines",
+    "0002_serving",
+    "0002_governance",
+    "0002_server",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 ACCEPTED_URLS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"

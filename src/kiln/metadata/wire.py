@@ -1,0 +1,148 @@
+"""The JSON form of kiln's records, shared by ``kiln server`` and the REST store.
+
+JSON has no NaN or infinity: non-finite floats travel as the strings ``"NaN"``,
+``"Infinity"`` and ``"-Infinity"``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from kiln.entities import (
+    AliasEvent,
+    Experiment,
+    LineageEdge,
+    Metric,
+    ModelVersion,
+    RegisteredModel,
+    Run,
+    RunArtifact,
+    RunStatus,
+    Signature,
+)
+from kiln.metadata.filters import Clause, OrderKey
+
+
+def enc_float(value: float) -> float | str:
+    """A float as JSON accepts it."""
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def dec_float(value: float | int | str) -> float:
+    return float(value)
+
+
+def experiment(e: Experiment) -> dict[str, Any]:
+    return {"experiment_id": e.experiment_id, "name": e.name, "created_at": e.created_at}
+
+
+def to_experiment(d: dict[str, Any]) -> Experiment:
+    return Experiment(int(d["experiment_id"]), d["name"], int(d["created_at"]))
+
+
+def run(r: Run) -> dict[str, Any]:
+    return {
+        "run_id": r.run_id, "experiment_id": r.experiment_id, "experiment": r.experiment,
+        "name": r.name, "status": r.status.value, "start_time": r.start_time,
+        "end_time": r.end_time, "user": r.user, "parent_run_id": r.parent_run_id,
+        "error": r.error, "params": r.params,
+        "metrics": {k: enc_float(v) for k, v in r.metrics.items()}, "tags": r.tags,
+    }
+
+
+def to_run(d: dict[str, Any]) -> Run:
+    return Run(
+        run_id=d["run_id"], experiment_id=int(d["experiment_id"]), experiment=d["experiment"],
+        name=d["name"], status=RunStatus(d["status"]), start_time=int(d["start_time"]),
+        end_time=d.get("end_time"), user=d["user"], parent_run_id=d.get("parent_run_id"),
+        error=d.get("error"), params=dict(d.get("params") or {}),
+        metrics={k: dec_float(v) for k, v in (d.get("metrics") or {}).items()},
+        tags=dict(d.get("tags") or {}),
+    )
+
+
+def metric(m: Metric) -> list[Any]:
+    return [m.key, enc_float(m.value), m.step, m.timestamp]
+
+
+def to_metric(row: list[Any]) -> Metric:
+    return Metric(str(row[0]), dec_float(row[1]), int(row[2]), int(row[3]))
+
+
+def artifact(a: RunArtifact) -> dict[str, Any]:
+    return {"run_id": a.run_id, "path": a.path, "sha256": a.sha256, "size": a.size}
+
+
+def to_artifact(d: dict[str, Any]) -> RunArtifact:
+    return RunArtifact(d["run_id"], d["path"], d["sha256"], int(d["size"]))
+
+
+def clause(c: Clause) -> dict[str, Any]:
+    value: Any = list(c.value) if isinstance(c.value, tuple) else c.value
+    return {"kind": c.kind, "key": c.key, "op": c.op, "value": value}
+
+
+def to_clause(d: dict[str, Any]) -> Clause:
+    value = d["value"]
+    return Clause(d["kind"], d["key"], d["op"], tuple(value) if isinstance(value, list) else value)
+
+
+def order_key(o: OrderKey) -> dict[str, Any]:
+    return {"kind": o.kind, "key": o.key, "descending": o.descending}
+
+
+def to_order_key(d: dict[str, Any]) -> OrderKey:
+    return OrderKey(d["kind"], d["key"], bool(d["descending"]))
+
+
+def model_version(mv: ModelVersion) -> dict[str, Any]:
+    return {
+        "name": mv.name, "version": mv.version, "run_id": mv.run_id, "flavor": mv.flavor,
+        "artifact": mv.artifact,
+        "signature": mv.signature.to_dict() if mv.signature is not None else None,
+        "created_at": mv.created_at, "user": mv.user, "description": mv.description,
+        "aliases": list(mv.aliases),
+    }
+
+
+def to_model_version(d: dict[str, Any]) -> ModelVersion:
+    sig = d.get("signature")
+    return ModelVersion(
+        name=d["name"], version=int(d["version"]), run_id=d.get("run_id"), flavor=d["flavor"],
+        artifact=d["artifact"], signature=Signature.from_dict(sig) if sig else None,
+        created_at=int(d["created_at"]), user=d["user"], description=d.get("description", ""),
+        aliases=tuple(d.get("aliases") or ()),
+    )
+
+
+def registered_model(m: RegisteredModel) -> dict[str, Any]:
+    return {"name": m.name, "created_at": m.created_at, "description": m.description,
+            "latest_version": m.latest_version, "aliases": dict(m.aliases)}
+
+
+def to_registered_model(d: dict[str, Any]) -> RegisteredModel:
+    return RegisteredModel(d["name"], int(d["created_at"]), d.get("description", ""),
+                           int(d["latest_version"]), dict(d.get("aliases") or {}))
+
+
+def alias_event(e: AliasEvent) -> dict[str, Any]:
+    return {"name": e.name, "alias": e.alias, "from_version": e.from_version,
+            "to_version": e.to_version, "user": e.user, "timestamp": e.timestamp}
+
+
+def to_alias_event(d: dict[str, Any]) -> AliasEvent:
+    return AliasEvent(d["name"], d["alias"], d.get("from_version"), d.get("to_version"),
+                      d["user"], int(d["timestamp"]))
+
+
+def edge(e: LineageEdge) -> dict[str, Any]:
+    return {"src_kind": e.src_kind, "src_id": e.src_id, "dst_kind": e.dst_kind,
+            "dst_id": e.dst_id, "relation": e.relation, "created_at": e.created_at}
+
+
+def to_edge(d: dict[str, Any]) -> LineageEdge:
+    return LineageEdge(d["src_kind"], d["src_id"], d["dst_kind"], d["dst_id"], d["relation"],
+                       int(d["created_at"]))

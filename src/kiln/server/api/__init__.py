@@ -1,0 +1,1 @@
+"""REST API routers, one module per subsystem, mounted under ``/api/v1``."""

@@ -1,0 +1,88 @@
+"""The server application: API routers and UI pages over one metadata and artifact store.
+
+>>> # kiln server --host 127.0.0.1 --port 5000         (or create_app(...) in tests)
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import TYPE_CHECKING, Any
+
+from kiln import __version__
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from kiln.artifacts.base import ArtifactStore
+    from kiln.metadata.sql import SqlMetadataStore
+
+API_PREFIX = "/api/v1"
+#: One router per subsystem: name -> "module:attribute". Other subsystems add a line.
+API_ROUTERS = {
+    "tracking": "kiln.server.api.tracking:router",
+    "registry": "kiln.server.api.registry:router",
+    "lineage": "kiln.server.api.lineage:router",
+    "artifacts": "kiln.server.api.artifacts:router",
+    "auth": "kiln.server.api.auth:router",
+}
+#: One page module per subsystem, mounted at ``/``.
+UI_ROUTERS = {
+    "home": "kiln.server.ui.home:router",
+    "tracking": "kiln.server.ui.tracking:router",
+    "registry": "kiln.server.ui.registry:router",
+    "lineage": "kiln.server.ui.lineage:router",
+}
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _load(target: str) -> Any:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def create_app(store: SqlMetadataStore, artifacts: ArtifactStore, *, auth: bool = False,
+               ui: bool = True) -> FastAPI:
+    """The ASGI app serving ``store`` and ``artifacts``; ``auth`` turns on API tokens."""
+    from fastapi import FastAPI
+
+    from kiln.server import errors
+
+    app = FastAPI(title="kiln", version=__version__, openapi_url=f"{API_PREFIX}/openapi.json",
+                  docs_url=f"{API_PREFIX}/docs", redoc_url=None,
+                  description="kiln's REST API: tracking, registry, lineage and artifacts.")
+    app.state.store = store
+    app.state.artifacts = artifacts
+    app.state.auth = auth
+    errors.install(app)
+    for target in API_ROUTERS.values():
+        app.include_router(_load(target), prefix=API_PREFIX)
+    if ui:
+        from kiln.server.ui._common import mount_static
+
+        mount_static(app)
+        for target in UI_ROUTERS.values():
+            app.include_router(_load(target), include_in_schema=False)
+
+    @app.get(f"{API_PREFIX}/health", tags=["server"], summary="Liveness")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app ``uvicorn`` workers build: settings from ``KILN_*`` and ``KILN_SERVER_AUTH``."""
+    from kiln.artifacts import open_artifact_store
+    from kiln.metadata.sql import SqlMetadataStore
+    from kiln.settings import Settings
+
+    settings = Settings.load(server="")
+    store = SqlMetadataStore(settings.db_url)
+    return create_app(store, open_artifact_store(settings.artifacts_url),
+                      auth=os.environ.get("KILN_SERVER_AUTH") == "1")
+
+
+def auth_required(host: str, flag: bool) -> bool:
+    """Auth is on whenever the server listens beyond loopback, or when asked for."""
+    return flag or host not in LOOPBACK
