@@ -69,6 +69,7 @@ _HOMES = {
     "pipeline": "kiln.pipelines.dsl",
     "evaluate": "kiln.governance.fluent",
 }
+_SUBPACKAGES = frozenset({"data", "features"})
 _LAZY: dict[str, str] = {
     name: _HOMES.get(name, "kiln.fluent") for name in __all__ if name != "__version__"
 }
@@ -114,7 +115,7 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'kiln' has no attribute {name!r}")
-    if module == f"kiln.{name}":  # a subpackage (kiln.data)
+    if name in _SUBPACKAGES:  # kiln.data, kiln.features: the module itself
         value = importlib.import_module(module)
     else:
         value = getattr(importlib.import_module(module), name)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kiln.metadata.sql import SqlMetadataStore
+from kiln.metadata.sql.engine import HEAD_REVISION
 from kiln.testing.pipeline_store import PipelineStoreSuite
 
 
@@ -47,6 +48,6 @@ def test_a_0001_database_is_upgraded(tmp_path: Path) -> None:
     store = SqlMetadataStore(url)
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == \
-            "0002_pipelines"
+            HEAD_REVISION
     assert store.get_cached("0" * 64) is None
     store.close()
