@@ -3,6 +3,7 @@
 Pure standard library: the peer scripts import it from the peer's virtualenv,
 so both sides log exactly the same values and must return the same row counts.
 """
+
 from __future__ import annotations
 
 import random

@@ -13,6 +13,7 @@ it. The result is one JSON line on stdout (see benchdata.emit).
     python kiln_tracking.py model_setup --name bc
     python kiln_tracking.py model_load --uri models:/bc@champion
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import benchdata as bd  # noqa: E402
+import benchdata as bd
 
 bd.quiet_stdout()
 
@@ -32,7 +33,9 @@ def _workspace():
     """The explicit client for the bench directory (same URLs the env points at)."""
     import kiln
 
-    ws = kiln.Workspace(db_url=os.environ["KILN_DB_URL"], artifacts_url=os.environ["KILN_ARTIFACTS_URL"])
+    ws = kiln.Workspace(
+        db_url=os.environ["KILN_DB_URL"], artifacts_url=os.environ["KILN_ARTIFACTS_URL"]
+    )
     kiln.set_workspace(ws)
     return ws
 
@@ -140,12 +143,24 @@ class _Progress:
         self.bar = None
         if sys.stderr.isatty():
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), TimeRemainingColumn(),
-                                console=Console(stderr=True), transient=True)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             self.bar.start()
             self.task = self.bar.add_task(label, total=total)
         self.step = max(1, total // 10)
@@ -156,7 +171,11 @@ class _Progress:
             self.bar.update(self.task, completed=done)
         elif done >= self.next_line:
             dt = time.perf_counter() - self.t0
-            print(f"    {self.label}: {done:,}/{self.total:,} ({done / dt:,.0f}/s)", file=sys.stderr, flush=True)
+            print(
+                f"    {self.label}: {done:,}/{self.total:,} ({done / dt:,.0f}/s)",
+                file=sys.stderr,
+                flush=True,
+            )
             self.next_line += self.step
 
     def close(self) -> None:
@@ -182,14 +201,22 @@ def cmd_populate(args: argparse.Namespace) -> dict:
                 prog.update(done)
     finally:
         prog.close()
-    return {"n_runs": done, "populate_s": time.perf_counter() - t0, "method": "create_run+log_batch+end_run"}
+    return {
+        "n_runs": done,
+        "populate_s": time.perf_counter() - t0,
+        "method": "create_run+log_batch+end_run",
+    }
 
 
 def cmd_search_big(args: argparse.Namespace) -> dict:
     """Fresh process: filtered + ordered search over the populated experiment, max_results=100."""
     ws = _workspace()
     expected = sorted(
-        (m["m0"] for p, m in bd.run_values(args.n_runs, seed=args.seed) if m["m0"] > 0.5 and p["p1"] == "x"),
+        (
+            m["m0"]
+            for p, m in bd.run_values(args.n_runs, seed=args.seed)
+            if m["m0"] > 0.5 and p["p1"] == "x"
+        ),
         reverse=True,
     )[:100]
     times, rows, ok = [], None, None
@@ -218,8 +245,9 @@ def _training_data():
 
 def cmd_model_setup(args: argparse.Namespace) -> dict:
     """Train, log + register, set alias `champion`."""
-    import kiln
     from sklearn.linear_model import LogisticRegression
+
+    import kiln
 
     _workspace()
     X, y = _training_data()
@@ -283,7 +311,9 @@ def main() -> None:
     p.add_argument("--name", default="bench_bc")
     p = sub.add_parser("model_load")
     p.add_argument("--uri", required=True)
-    p.add_argument("--preimport", action="store_true", help="import sklearn.linear_model before the timer")
+    p.add_argument(
+        "--preimport", action="store_true", help="import sklearn.linear_model before the timer"
+    )
     sub.add_parser("versions")
     args = ap.parse_args()
     result = globals()["cmd_" + args.cmd](args)

@@ -13,6 +13,7 @@ Usage::
     python -m peers mlflow          # (from bench/) install if needed, print the python path
     python bench/peers mlflow --force
 """
+
 from __future__ import annotations
 
 import argparse
@@ -95,15 +96,15 @@ def ensure_peer(peer: str = "mlflow", *, force: bool = False, quiet: bool = Fals
     log(f"pip install {' '.join(reqs)} (this takes a few minutes the first time)")
     pip = [str(py), "-m", "pip", "install", "--disable-pip-version-check"]
     out = None if not quiet else subprocess.DEVNULL
-    subprocess.run(pip + ["--upgrade", "pip"], check=True, stdout=out)
-    subprocess.run(pip + reqs, check=True, stdout=out)
+    subprocess.run([*pip, "--upgrade", "pip"], check=True, stdout=out)
+    subprocess.run([*pip, *reqs], check=True, stdout=out)
     versions = subprocess.run(
         [str(py), "-m", "pip", "freeze", "--disable-pip-version-check"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.splitlines()
-    (venv / MARKER).write_text(
-        json.dumps({"requirements": reqs, "freeze": versions}, indent=1)
-    )
+    (venv / MARKER).write_text(json.dumps({"requirements": reqs, "freeze": versions}, indent=1))
     log(f"installed {peer} peer: {py}")
     return py
 
@@ -124,9 +125,10 @@ def peer_versions(peer: str) -> dict[str, str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("peer", nargs="?", default="mlflow", choices=sorted(PEERS))
     ap.add_argument("--force", action="store_true", help="recreate the venv")
     args = ap.parse_args()
     print(ensure_peer(args.peer, force=args.force))
-

@@ -1,4 +1,5 @@
 """``python bench/peers [mlflow] [--force]``: install a peer venv, print its python."""
+
 import os
 import sys
 

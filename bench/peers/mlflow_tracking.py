@@ -11,6 +11,7 @@ MLFLOW_TRACKING_URI=sqlite:///<dir>/mlflow.db, so the default artifact store is
     python mlflow_tracking.py model_setup --name bc
     python mlflow_tracking.py model_load --uri models:/bc@champion
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import benchdata as bd  # noqa: E402
+import benchdata as bd
 
 bd.quiet_stdout()
 
@@ -86,9 +87,7 @@ def cmd_runs(args: argparse.Namespace) -> dict:
         client.set_terminated(r.info.run_id)
     create_s = time.perf_counter() - t0
 
-    searches: dict[str, dict] = {}
-    for name, flt, order_by in bd.SEARCHES:
-        searches[name] = {"times_s": [], "rows": None}
+    searches: dict[str, dict] = {name: {"times_s": [], "rows": None} for name, _, _ in bd.SEARCHES}
     for _ in range(args.reps):
         for name, flt, order_by in bd.SEARCHES:
             kw: dict = {"experiment_ids": [exp_id], "max_results": bd.SEARCH_MAX_RESULTS}
@@ -179,7 +178,9 @@ def main() -> None:
     p.add_argument("--name", default="bench_bc")
     p = sub.add_parser("model_load")
     p.add_argument("--uri", required=True)
-    p.add_argument("--preimport", action="store_true", help="import sklearn.linear_model before the timer")
+    p.add_argument(
+        "--preimport", action="store_true", help="import sklearn.linear_model before the timer"
+    )
     sub.add_parser("versions")
     args = ap.parse_args()
     result = globals()["cmd_" + args.cmd](args)
