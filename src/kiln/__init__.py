@@ -44,6 +44,7 @@ _FLUENT = (
     "start_run",
     "use_workspace",
 )
+_SUBPACKAGES = frozenset({"data"})  # exposed as modules, not as attributes of one
 _LAZY: dict[str, str] = {name: "kiln.fluent" for name in _FLUENT}
 _LAZY.update(
     {
@@ -129,7 +130,7 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'kiln' has no attribute {name!r}")
-    if module == f"kiln.{name}":  # a subpackage (kiln.data)
+    if name in _SUBPACKAGES:
         value = importlib.import_module(module)
     else:
         value = getattr(importlib.import_module(module), name)
