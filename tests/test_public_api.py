@@ -34,3 +34,10 @@ def test_import_kiln_loads_no_heavy_dependency() -> None:
             "'alembic', 'rich', 'click') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_subsystems_are_lazy_submodules() -> None:
+    import types
+
+    assert isinstance(kiln.data, types.ModuleType)
+    assert callable(kiln.autolog) and callable(kiln.data.add)
