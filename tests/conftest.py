@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 import kiln
+from kiln.metadata.sql import SqlMetadataStore
 from kiln.workspace import Workspace
 
 PG_BASE = os.environ.get("KILN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -88,3 +90,14 @@ def redis_url() -> Iterator[str]:
     if keys:
         client.delete(*keys)
     client.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlMetadataStore]:
+    """A new SQL metadata store, once on SQLite and once on PostgreSQL: every store
+    conformance suite runs on both through this one fixture."""
+    url = (f"sqlite:///{tmp_path / 'kiln.db'}" if request.param == "sqlite"
+           else request.getfixturevalue("postgres_url"))
+    store = SqlMetadataStore(url)
+    yield store
+    store.close()

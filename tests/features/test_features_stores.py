@@ -14,21 +14,12 @@ from kiln.metadata.sql import SqlMetadataStore
 from kiln.testing import FeatureRegistrySuite, OnlineStoreSuite
 
 
-class TestSqliteRegistry(FeatureRegistrySuite):
-    @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[SqlMetadataStore]:
-        s = SqlMetadataStore(f"sqlite:///{tmp_path / 'kiln.db'}")
-        yield s
-        s.close()
+class TestSqlRegistry(FeatureRegistrySuite):
+    """Runs on SQLite and on PostgreSQL (the ``sql_store`` fixture is parametrized)."""
 
-
-@pytest.mark.postgres
-class TestPostgresRegistry(FeatureRegistrySuite):
     @pytest.fixture
-    def store(self, postgres_url: str) -> Iterator[SqlMetadataStore]:
-        s = SqlMetadataStore(postgres_url)
-        yield s
-        s.close()
+    def store(self, sql_store: SqlMetadataStore) -> SqlMetadataStore:
+        return sql_store
 
 
 class TestSqliteOnlineStore(OnlineStoreSuite):

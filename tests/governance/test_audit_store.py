@@ -13,21 +13,12 @@ from kiln.metadata.sql import SqlMetadataStore
 from kiln.testing import AuditStoreSuite
 
 
-class TestSqliteAudit(AuditStoreSuite):
-    @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[SqlMetadataStore]:
-        s = SqlMetadataStore(f"sqlite:///{tmp_path / 'kiln.db'}")
-        yield s
-        s.close()
+class TestSqlAudit(AuditStoreSuite):
+    """Runs on SQLite and on PostgreSQL (the ``sql_store`` fixture is parametrized)."""
 
-
-@pytest.mark.postgres
-class TestPostgresAudit(AuditStoreSuite):
     @pytest.fixture
-    def store(self, postgres_url: str) -> Iterator[SqlMetadataStore]:
-        s = SqlMetadataStore(postgres_url)
-        yield s
-        s.close()
+    def store(self, sql_store: SqlMetadataStore) -> SqlMetadataStore:
+        return sql_store
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from kiln.metadata.sql import SqlMetadataStore
 from kiln.testing import MetadataStoreSuite
 
 
-class TestSqliteStore(MetadataStoreSuite):
-    @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[SqlMetadataStore]:
-        s = SqlMetadataStore(f"sqlite:///{tmp_path / 'kiln.db'}")
-        yield s
-        s.close()
+class TestSqlStore(MetadataStoreSuite):
+    """Runs on SQLite and on PostgreSQL (the ``sql_store`` fixture is parametrized)."""
 
-
-@pytest.mark.postgres
-class TestPostgresStore(MetadataStoreSuite):
     @pytest.fixture
-    def store(self, postgres_url: str) -> Iterator[SqlMetadataStore]:
-        s = SqlMetadataStore(postgres_url)
-        yield s
-        s.close()
+    def store(self, sql_store: SqlMetadataStore) -> SqlMetadataStore:
+        return sql_store

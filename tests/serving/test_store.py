@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,21 +10,12 @@ from kiln.metadata.sql import SqlMetadataStore
 from kiln.testing import ServingStoreSuite
 
 
-class TestSqliteServingStore(ServingStoreSuite):
-    @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[SqlMetadataStore]:
-        s = SqlMetadataStore(f"sqlite:///{tmp_path / 'kiln.db'}")
-        yield s
-        s.close()
+class TestSqlServingStore(ServingStoreSuite):
+    """Runs on SQLite and on PostgreSQL (the ``sql_store`` fixture is parametrized)."""
 
-
-@pytest.mark.postgres
-class TestPostgresServingStore(ServingStoreSuite):
     @pytest.fixture
-    def store(self, postgres_url: str) -> Iterator[SqlMetadataStore]:
-        s = SqlMetadataStore(postgres_url)
-        yield s
-        s.close()
+    def store(self, sql_store: SqlMetadataStore) -> SqlMetadataStore:
+        return sql_store
 
 
 def test_a_0001_database_is_upgraded_in_place(tmp_path: Path) -> None:
