@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 from kiln.exceptions import ArtifactCorruptedError, InvalidArgumentError
@@ -36,5 +39,34 @@ def verify(sha256: str, digest: str, size: int, where: str) -> None:
         )
 
 
+def copy_verified(stream: BinaryIO, out: BinaryIO, sha256: str, where: str) -> None:
+    """Copy ``stream`` to ``out`` while hashing it; raise naming the object if the bytes
+    do not hash to ``sha256``."""
+    digest = new_hash()
+    size = 0
+    for block in chunks(stream):
+        digest.update(block)
+        out.write(block)
+        size += len(block)
+    verify(check_sha(sha256), digest.hexdigest(), size, where)
+
+
 def new_hash() -> hashlib._Hash:
     return hashlib.sha256()
+
+
+def write_atomically(dest: Path, fill: Callable[[BinaryIO], None]) -> Path:
+    """Create ``dest`` by ``fill``-ing a temporary file beside it, then renaming it:
+    a reader never sees a partial file, and nothing is left behind on failure."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".kiln-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            fill(out)
+        os.replace(tmp_name, dest)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+    return dest

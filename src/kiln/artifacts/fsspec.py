@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from kiln.artifacts._hashing import check_sha, chunks, new_hash, verify
+from kiln.artifacts._hashing import check_sha, chunks, copy_verified, new_hash, write_atomically
 from kiln.artifacts.base import StoredObject
 from kiln.exceptions import ConfigError, NotFoundError
 
@@ -80,31 +78,15 @@ class FsspecArtifactStore:
         return buf.getvalue()
 
     def get_file(self, sha256: str, dest: Path) -> Path:
-        dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".kiln-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                self._copy(sha256, out)
-            os.replace(tmp_name, dest)
-        except BaseException:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
-            raise
-        return dest
+        """Stream the object into ``dest`` (atomically), verifying its hash on the way."""
+        return write_atomically(dest, lambda out: self._copy(sha256, out))
 
     def _copy(self, sha256: str, out: BinaryIO) -> None:
         key = self._key(sha256)
         if not self.fs.exists(key):
             raise NotFoundError(f"artifact {check_sha(sha256)} is not in the store at {self.url}")
-        digest = new_hash()
-        size = 0
         with self.fs.open(key, "rb") as f:
-            for block in chunks(f):
-                digest.update(block)
-                out.write(block)
-                size += len(block)
-        verify(check_sha(sha256), digest.hexdigest(), size, f"{self.url} ({key})")
+            copy_verified(f, out, sha256, f"{self.url} ({key})")
 
     def __repr__(self) -> str:
         return f"FsspecArtifactStore({self.url!r})"

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from kiln.artifacts._hashing import check_sha, chunks, new_hash, verify
+from kiln.artifacts._hashing import check_sha, chunks, new_hash, verify, write_atomically
 from kiln.artifacts.base import StoredObject
 from kiln.metadata._http import API, new_client, raise_for_error, unreachable
 
@@ -82,18 +81,7 @@ class HttpArtifactStore:
 
     def get_file(self, sha256: str, dest: Path) -> Path:
         """Stream the object into ``dest`` (atomically), verifying its hash on the way."""
-        dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".kiln-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                self._download(sha256, out)
-            os.replace(tmp_name, dest)
-        except BaseException:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
-            raise
-        return dest
+        return write_atomically(dest, lambda out: self._download(sha256, out))
 
     def _download(self, sha256: str, out: BinaryIO) -> None:
         import httpx

@@ -8,7 +8,14 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from kiln.artifacts._hashing import check_sha, chunks, new_hash, verify
+from kiln.artifacts._hashing import (
+    check_sha,
+    chunks,
+    copy_verified,
+    new_hash,
+    verify,
+    write_atomically,
+)
 from kiln.artifacts.base import StoredObject
 from kiln.exceptions import NotFoundError
 
@@ -91,24 +98,12 @@ class LocalArtifactStore:
     def get_file(self, sha256: str, dest: Path) -> Path:
         """Copy the object to ``dest`` (atomically), verifying its hash on the way."""
         src = self._existing(sha256)
-        dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        digest = new_hash()
-        size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".kiln-")
-        try:
-            with open(src, "rb") as f, os.fdopen(fd, "wb") as out:
-                for block in chunks(f):
-                    digest.update(block)
-                    out.write(block)
-                    size += len(block)
-            verify(check_sha(sha256), digest.hexdigest(), size, str(src))
-            os.replace(tmp_name, dest)
-        except BaseException:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
-            raise
-        return dest
+
+        def fill(out: BinaryIO) -> None:
+            with open(src, "rb") as f:
+                copy_verified(f, out, sha256, str(src))
+
+        return write_atomically(dest, fill)
 
     def _existing(self, sha256: str) -> Path:
         path = self.path_of(sha256)
