@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import or_, select
 
 from kiln.entities import AuditEvent
 from kiln.entities._audit import canonical_json, chain_hash
@@ -26,16 +26,18 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 
-# Prebuilt statements: this runs inside every run create/end, so skip rebuilding
-# (and re-keying) SQLAlchemy constructs on each call.
-_HEAD = text("SELECT seq, hash FROM audit_chain_head WHERE id = 1")
-_HEAD_FOR_UPDATE = text("SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")
-_INSERT = text(
+# This runs inside every run create/end, so it talks to the driver directly with
+# fixed SQL (qmark placeholders, rewritten once for drivers that use %s).
+_HEAD_SQL = "SELECT seq, hash FROM audit_chain_head WHERE id = 1"
+_INSERT_SQL = (
     'INSERT INTO audit_events (seq, actor, action, object_kind, object_id, "before", "after", '
-    '"timestamp", prev_hash, hash) VALUES (:seq, :actor, :action, :object_kind, :object_id, '
-    ":before, :after, :timestamp, :prev_hash, :hash)"
+    '"timestamp", prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
 )
-_MOVE_HEAD = text("UPDATE audit_chain_head SET seq = :seq, hash = :hash WHERE id = 1")
+_MOVE_HEAD_SQL = "UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1"
+
+
+def _sql(conn: Connection, sql: str) -> str:
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
 def append_audit(
@@ -55,14 +57,17 @@ def append_audit(
     ``BEGIN IMMEDIATE`` already holds the write lock), so concurrent writers take
     turns and each event links to the one committed just before it.
     """
-    locking = _HEAD_FOR_UPDATE if conn.dialect.name == "postgresql" else _HEAD
-    head = conn.execute(locking).first()
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    locking = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
+    cursor.execute(_HEAD_SQL + locking)
+    head = cursor.fetchone()
     if head is None:
         raise ConflictError("the audit chain head row is missing; run `kiln audit verify`")
+    head_seq, head_hash = int(head[0]), str(head[1])
     # Round-trip through JSON so the hashed values are exactly what a reader gets back.
     before = _roundtrip(before)
     after = _roundtrip(after)
-    seq = int(head.seq) + 1
+    seq = head_seq + 1
     fields = {
         "seq": seq,
         "actor": actor,
@@ -72,18 +77,18 @@ def append_audit(
         "before": before,
         "after": after,
         "timestamp": timestamp,
-        "prev_hash": head.hash,
+        "prev_hash": head_hash,
     }
-    digest = chain_hash(head.hash, fields)
-    conn.execute(_INSERT, {
-        **fields,
-        "before": None if before is None else canonical_json(before),
-        "after": None if after is None else canonical_json(after),
-        "hash": digest,
-    })
-    conn.execute(_MOVE_HEAD, {"seq": seq, "hash": digest})
+    digest = chain_hash(head_hash, fields)
+    cursor.execute(_sql(conn, _INSERT_SQL), (
+        seq, actor, action, object_kind, object_id,
+        None if before is None else canonical_json(before),
+        None if after is None else canonical_json(after),
+        timestamp, head_hash, digest,
+    ))
+    cursor.execute(_sql(conn, _MOVE_HEAD_SQL), (seq, digest))
     return AuditEvent(seq, actor, action, object_kind, object_id, before, after, timestamp,
-                      head.hash, digest)
+                      head_hash, digest)
 
 
 def _roundtrip(value: Any) -> Any:
