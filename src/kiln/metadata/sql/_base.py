@@ -42,6 +42,19 @@ class SqlBase:
         with self.engine.connect().execution_options(kiln_read_only=True) as conn:
             yield conn
 
+    @staticmethod
+    def _next_version(conn: Connection, parent: Table, versions: Table, name: str) -> int:
+        """The next version number of ``name``, with the parent row locked so concurrent
+        writers number versions in turn (PostgreSQL; SQLite's BEGIN IMMEDIATE already
+        serializes writers). The parent row must exist."""
+        from sqlalchemy import func, select
+
+        conn.execute(select(parent.c.name).where(parent.c.name == name).with_for_update())
+        latest = conn.execute(
+            select(func.max(versions.c.version)).where(versions.c.name == name)
+        ).scalar()
+        return int(latest or 0) + 1
+
     def _insert(self, table: Table) -> Any:
         """A dialect insert, which offers ``on_conflict_do_update``/``do_nothing``."""
         if self.engine.dialect.name == "postgresql":

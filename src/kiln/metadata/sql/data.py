@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from kiln.entities import DatasetVersion
@@ -43,13 +43,7 @@ class SqlData(SqlBase):
                 with self._write() as conn:
                     stmt = self._insert(t.datasets).values(name=name, created_at=created_at)
                     conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
-                    # Lock the dataset's row so concurrent writers number versions in turn.
-                    ds = t.datasets
-                    conn.execute(select(ds.c.name).where(ds.c.name == name).with_for_update())
-                    latest = conn.execute(
-                        select(func.max(dv.c.version)).where(dv.c.name == name)
-                    ).scalar()
-                    version = (latest or 0) + 1
+                    version = self._next_version(conn, t.datasets, dv, name)
                     conn.execute(
                         dv.insert().values(
                             name=name,

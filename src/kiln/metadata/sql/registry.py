@@ -42,14 +42,7 @@ class SqlRegistry(SqlBase):
                         name=name, created_at=created_at, description=""
                     )
                     conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
-                    # Lock the model's row so concurrent writers number versions in turn
-                    # (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers).
-                    rm = t.registered_models
-                    conn.execute(select(rm.c.name).where(rm.c.name == name).with_for_update())
-                    latest = conn.execute(
-                        select(func.max(mv.c.version)).where(mv.c.name == name)
-                    ).scalar()
-                    version = (latest or 0) + 1
+                    version = self._next_version(conn, t.registered_models, mv, name)
                     conn.execute(
                         mv.insert().values(
                             name=name,
