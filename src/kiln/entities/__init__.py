@@ -11,6 +11,13 @@ from kiln.entities._data import DatasetVersion
 from kiln.entities._features import FeatureDefinition, Materialization
 from kiln.entities._lineage import LineageEdge
 from kiln.entities._model import AliasEvent, ModelVersion, RegisteredModel, Signature
+from kiln.entities._monitoring import (
+    Alert,
+    AlertRule,
+    Monitor,
+    MonitorResult,
+    ReferenceProfile,
+)
 from kiln.entities._pipeline import (
     CacheEntry,
     OutputRef,
@@ -30,6 +37,8 @@ from kiln.entities._serving import (
 )
 
 __all__ = [
+    "Alert",
+    "AlertRule",
     "AliasEvent",
     "ApiToken",
     "AuditEvent",
@@ -45,8 +54,11 @@ __all__ = [
     "Materialization",
     "Metric",
     "ModelVersion",
+    "Monitor",
+    "MonitorResult",
     "OutputRef",
     "PredictionLogBatch",
+    "ReferenceProfile",
     "RegisteredModel",
     "Route",
     "Run",

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from kiln.entities import (
+    Alert,
+    AlertRule,
     AliasEvent,
     ApiToken,
     AuditEvent,
@@ -25,7 +27,10 @@ from kiln.entities import (
     Materialization,
     Metric,
     ModelVersion,
+    Monitor,
+    MonitorResult,
     PredictionLogBatch,
+    ReferenceProfile,
     RegisteredModel,
     Run,
     RunArtifact,
@@ -254,6 +259,47 @@ class ServingStore(Protocol):
     ) -> list[Feedback]: ...
 
 
+class MonitoringStore(Protocol):
+    """Monitors, one stored result per window they looked at, alert rules, alerts, and the
+    reference profiles drift is measured against."""
+
+    def create_monitor(self, monitor: Monitor) -> Monitor:
+        """Store a new monitor; ``ConflictError`` if the name is taken."""
+        ...
+    def get_monitor(self, name: str) -> Monitor:
+        """``NotFoundError`` names the known monitors."""
+        ...
+    def list_monitors(self) -> list[Monitor]: ...
+    def delete_monitor(self, name: str) -> None:
+        """Delete the monitor and its rules (its results and alerts stay as history)."""
+        ...
+    def add_monitor_result(self, monitor: str, *, window_start: int, window_end: int,
+                           status: str, rows: int, data: dict[str, Any],
+                           created_at: int) -> MonitorResult:
+        """Store one window's statistics as the monitor's next ``seq``."""
+        ...
+    def list_monitor_results(self, monitor: str, limit: int | None = None
+                             ) -> list[MonitorResult]:
+        """Oldest first; the last ``limit`` when given."""
+        ...
+    def save_alert_rule(self, rule: AlertRule) -> AlertRule:
+        """Create or replace the rule ``(monitor, name)``; the monitor must exist."""
+        ...
+    def list_alert_rules(self, monitor: str | None = None) -> list[AlertRule]: ...
+    def delete_alert_rule(self, monitor: str, name: str) -> None: ...
+    def add_alert(self, alert: Alert) -> Alert:
+        """Store a fired alert; returns it with its new ``alert_id``."""
+        ...
+    def set_alert_delivery(self, alert_id: int, event_id: int, sinks: dict[str, str]) -> None: ...
+    def list_alerts(self, monitor: str | None = None, rule: str | None = None,
+                    limit: int = 1000) -> list[Alert]:
+        """Newest first."""
+        ...
+    def get_alert(self, alert_id: int) -> Alert: ...
+    def set_reference_profile(self, profile: ReferenceProfile) -> None: ...
+    def get_reference_profile(self, model: str, version: int) -> ReferenceProfile | None: ...
+
+
 class AuditStore(Protocol):
     """The hash-chained audit log. The store appends an event itself for each change of
     state it makes (run created/ended, version registered, alias set/deleted);
@@ -291,6 +337,7 @@ class MetadataStore(
     FeatureRegistryStore,
     PipelineStore,
     ServingStore,
+    MonitoringStore,
     AuditStore,
     Protocol,
 ):

@@ -363,3 +363,68 @@ model_owners = Table(
     Column("name", String(255), primary_key=True),
     Column("user", String(255), primary_key=True),
 )
+
+# -- monitoring (migration 0003_monitoring) -------------------------------------------------
+monitors = Table(
+    "monitors",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("deployment", String(255), nullable=False),
+    Column("every_ms", BigInteger, nullable=False),
+    Column("window_ms", BigInteger, nullable=False),
+    Column("config", Text, nullable=False),
+    Column("user", String(255), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# One row per window a monitor looked at: statistics only (JSON), numbered per monitor.
+monitor_results = Table(
+    "monitor_results",
+    metadata,
+    Column("monitor", String(255), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("window_start", BigInteger, nullable=False),
+    Column("window_end", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("monitor", String(255), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("expression", Text, nullable=False),
+    Column("sinks", Text, nullable=False),
+    Column("cooldown_ms", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("alert_id", _BigId, primary_key=True, autoincrement=True),
+    Column("monitor", String(255), nullable=False),
+    Column("rule", String(255), nullable=False),
+    Column("expression", Text, nullable=False),
+    Column("value", Float),
+    Column("message", Text, nullable=False),
+    Column("window_seq", Integer, nullable=False),
+    Column("event_id", BigInteger, nullable=False),
+    Column("sinks", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_alerts_monitor_rule", "monitor", "rule", "alert_id"),
+)
+
+reference_profiles = Table(
+    "reference_profiles",
+    metadata,
+    Column("model", String(255), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("artifact", String(64), nullable=False),
+    Column("dataset", String(512), nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)

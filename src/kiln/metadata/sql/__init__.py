@@ -7,6 +7,7 @@ from kiln.metadata.sql.auth import SqlAuth
 from kiln.metadata.sql.data import SqlData
 from kiln.metadata.sql.engine import create_engine, migrate, redact
 from kiln.metadata.sql.features import SqlFeatures
+from kiln.metadata.sql.monitoring import SqlMonitoring
 from kiln.metadata.sql.pipelines import SqlPipelines
 from kiln.metadata.sql.registry import SqlRegistry
 from kiln.metadata.sql.serving import SqlServing
@@ -14,7 +15,8 @@ from kiln.metadata.sql.tracking import SqlTracking
 
 
 class SqlMetadataStore(
-    SqlTracking, SqlRegistry, SqlData, SqlFeatures, SqlPipelines, SqlServing, SqlAudit, SqlAuth
+    SqlTracking, SqlRegistry, SqlData, SqlFeatures, SqlPipelines, SqlServing, SqlAudit, SqlAuth,
+    SqlMonitoring,
 ):
     """A :class:`~kiln.metadata.base.MetadataStore` on SQLite or PostgreSQL.
 
