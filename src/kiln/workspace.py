@@ -15,13 +15,15 @@ from __future__ import annotations
 from kiln.data.client import DataClient
 from kiln.features.client import FeaturesClient
 from kiln.governance.client import GovernanceClient
+from kiln.monitoring.client import MonitoringClient
 from kiln.registry.client import RegistryClient
 from kiln.serving.client import ServingClient
 from kiln.tracking.client import TrackingClient
 
 
 class Workspace(
-    TrackingClient, RegistryClient, DataClient, FeaturesClient, ServingClient, GovernanceClient
+    TrackingClient, RegistryClient, DataClient, FeaturesClient, ServingClient, GovernanceClient,
+    MonitoringClient,
 ):
     """Stores named by ``db_url`` and ``artifacts_url`` (default: ``KILN_*`` settings).
 

@@ -33,6 +33,8 @@ SUBCOMMANDS = {
     "ui": ("kiln.cli.server", "ui", "Open the web UI on this machine (kiln server on loopback)."),
     "users": ("kiln.cli.users", "users", "Users of kiln server: create, list."),
     "tokens": ("kiln.cli.users", "tokens", "API tokens of kiln server: create, list, revoke."),
+    "monitor": ("kiln.cli.monitor", "monitor", "Monitors: drift, quality, performance, A/B."),
+    "alert": ("kiln.cli.monitor", "alert", "Alert rules on monitor figures, and fired alerts."),
 }
 
 

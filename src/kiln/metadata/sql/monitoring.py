@@ -141,7 +141,9 @@ class SqlMonitoring(SqlBase):
                 value=alert.value, message=alert.message, window_seq=alert.window_seq,
                 event_id=alert.event_id, sinks=json.dumps(alert.sinks),
                 created_at=alert.created_at))
-            alert_id = int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            alert_id = int(key[0])
         return Alert(alert_id, alert.monitor, alert.rule, alert.expression, alert.value,
                      alert.message, alert.window_seq, alert.created_at, alert.event_id,
                      dict(alert.sinks))
