@@ -146,7 +146,7 @@ def window_statistics(ws: Workspace, monitor: Monitor, window: Window) -> dict[s
     columns = list(monitor.config.get("features") or ref.columns)
     data["drift"] = _drift(ref, primary, columns)
     data["prediction_drift"] = _prediction_drift(ref, primary, main["route"])
-    data["quality"] = _quality(ws, main, primary, columns)
+    data["quality"] = _quality(ref, primary, columns)
     perf = _performance(primary)
     if perf is not None:
         data["performance"] = perf
@@ -177,7 +177,8 @@ def _drift(ref: Reference, primary: pd.DataFrame, columns: list[str]) -> dict[st
     result = detect_drift(ref.features, _numeric(primary[present]), columns=present)
     cols = {str(c.column): to_data(c) for c in _column_results(result)}
     drifted = sorted(name for name, c in cols.items() if c.get("drifted"))
-    return {"share_of_drifted_features": float(result.share_of_drifted_features),
+    share = result.share_of_drifted_features
+    return {"share_of_drifted_features": None if share is None else float(share),
             "n_drifted": len(drifted), "n_features": len(cols), "drifted": drifted,
             "missing_columns": [c for c in columns if c not in primary.columns],
             "columns": cols}
@@ -200,14 +201,16 @@ def _prediction_drift(ref: Reference, primary: pd.DataFrame, route: str) -> dict
     return out
 
 
-def _quality(ws: Workspace, main: dict[str, Any], primary: pd.DataFrame, columns: list[str]
-             ) -> dict[str, Any]:
+def _quality(ref: Reference, primary: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+    """Missing values, out-of-range values and unseen categories against the reference
+    profile of the serving version (its ranges and category sets)."""
     from kiln.monitoring.quality import check_quality
 
-    mv = ws.get_model_version(main["model"], main["model_version"])
-    schema = mv.signature
-    result = check_quality(primary[[c for c in columns if c in primary.columns]], schema)
+    result = check_quality(primary[[c for c in columns if c in primary.columns]],
+                           ref.features)
     data: dict[str, Any] = to_data(result)
+    data["share_out_of_range"] = result.share_out_of_range
+    data["share_unseen"] = result.share_unseen
     return data
 
 
