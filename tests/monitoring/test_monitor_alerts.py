@@ -98,9 +98,9 @@ def test_a_failing_webhook_does_not_stop_other_sinks(monitored: Workspace) -> No
 
 def test_bad_rules_and_sinks_are_refused_before_saving(monitored: Workspace) -> None:
     ws = monitored
-    with pytest.raises(InvalidArgumentError, match="'>>'|'>'"):
+    with pytest.raises(InvalidArgumentError, match=r"'>'"):
         ws.add_alert_rule("m", "drift.x >> 1")
-    with pytest.raises(ConfigError, match="alert sink 'pager' is not known; accepted: .*log"):
+    with pytest.raises(ConfigError, match=r"alert sink 'pager' is not known; accepted: .*log"):
         ws.add_alert_rule("m", "drift.x > 1", sinks=["pager"])
     with pytest.raises(InvalidArgumentError, match="webhook sink needs a URL"):
         ws.add_alert_rule("m", "drift.x > 1", sinks=["webhook"])

@@ -61,9 +61,9 @@ def test_bad_feedback_is_refused_in_one_line(deployed: Workspace) -> None:
                           ).json()["request_id"]
     with pytest.raises(InvalidArgumentError, match="request id 'nope': no such request"):
         ws.record_feedback("churn", {"nope": 1})
-    with pytest.raises(InvalidArgumentError, match="label .*'y': 1.* is a dict; accepted"):
+    with pytest.raises(InvalidArgumentError, match=r"label .*'y': 1.* is a dict; accepted"):
         ws.record_feedback("churn", {rid: {"y": 1}})
-    with pytest.raises(InvalidArgumentError, match="'yes' .* is text, but the model predicts"):
+    with pytest.raises(InvalidArgumentError, match=r"'yes' .* is text, but the model predicts"):
         ws.record_feedback("churn", {rid: "yes"})
     with pytest.raises(InvalidArgumentError, match="has 2 labels for 1 predicted rows"):
         ws.record_feedback("churn", {rid: [1, 0]})
