@@ -13,13 +13,16 @@ FEATURES = ["age", "balance", "plan"]
 
 
 def churn_frame(n: int, seed: int = 0, shift: float = 0.0) -> pd.DataFrame:
-    """Customers: ``churned`` depends on age and balance; ``shift`` moves both."""
+    """Customers: ``churned`` depends on age and balance. ``shift`` moves the recorded
+    age and balance (a changed upstream system) but not what makes customers churn."""
     rng = np.random.default_rng(seed)
-    age = rng.normal(40 + shift * 10, 8, n).round(1)
-    balance = rng.normal(1000 + shift * 400, 250, n).round(2)
+    age = rng.normal(40, 8, n)
+    balance = rng.normal(1000, 250, n)
     plan = rng.choice(["basic", "pro"], n)
-    churned = ((age - 40) / 8 + (balance - 1000) / 250 + rng.normal(0, 0.5, n) > 0).astype(int)
-    return pd.DataFrame({"age": age, "balance": balance, "plan": plan, "churned": churned})
+    churned = ((age - 40) / 8 + (balance - 1000) / 250 + rng.normal(0, 0.3, n) > 0).astype(int)
+    return pd.DataFrame({"age": (age + shift * 10).round(1),
+                         "balance": (balance + shift * 400).round(2), "plan": plan,
+                         "churned": churned})
 
 
 def numeric(df: pd.DataFrame) -> pd.DataFrame:

@@ -105,7 +105,7 @@ def snapshot_window(frame: pd.DataFrame, alert_event: str) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "labelled_window.parquet"
         frame.to_parquet(path, index=False)
-        version = ws.add_dataset(path, f"{MODEL}-feedback",
+        version = ws.add_dataset(path, f"{_monitored_model(ws, alert_event)}-feedback",
                                  description=f"labelled traffic of alert event {alert_event}")
     return version.ref
 

@@ -83,6 +83,9 @@ class ServingApp:
         self.deployment = deployment
         self.options = options or ServerOptions()
         self.metrics = ServerMetrics()
+        from kiln.monitoring.metrics import register as register_monitor_gauges
+
+        register_monitor_gauges(self.metrics.registry, ws, deployment)
         self.runtime = DeploymentRuntime(ws, deployment, self.options, self.metrics)
         self._close_ws = close_workspace
         ws.get_deployment(deployment)  # unknown deployment: fail before listening
