@@ -75,7 +75,8 @@ def deploy_challenger(ws: Workspace, deployment: str, model: str, version: int, 
                       weight: float = 50.0, alias: str = CHALLENGER,
                       run_id: str | None = None) -> Deployment:
     """Point ``model@alias`` at ``version`` and give that route ``weight`` percent of the
-    deployment's traffic (the other routes keep their proportions). ``run_id`` (the
+    deployment's traffic (the other routes share the rest in their proportions; weights
+    become percentages). ``run_id`` (the
     retraining run, by default the active one) links alert -> run -> version ->
     deployment change in the lineage."""
     if not 0 < weight < 100:
@@ -89,8 +90,9 @@ def deploy_challenger(ws: Workspace, deployment: str, model: str, version: int, 
     if total <= 0:
         raise InvalidArgumentError(f"deployment {deployment!r} has no other route with "
                                    "traffic to compare the challenger with")
-    share = round(total * weight / (100 - weight), 6)
-    spec = DeploymentSpec((*others, Route(mv.name, alias=alias, weight=share)),
+    scale = (100 - weight) / total  # weights become percentages
+    others = [Route(r.model, r.alias, r.version, round(r.weight * scale, 6)) for r in others]
+    spec = DeploymentSpec((*others, Route(mv.name, alias=alias, weight=float(weight))),
                           current.spec.shadows, current.spec.sticky_key, current.spec.canary)
     dep = ws.update_deployment(deployment, spec, "challenger",
                                f"{mv.name} v{mv.version} as {alias} at {weight:g}%")

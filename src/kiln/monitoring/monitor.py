@@ -209,6 +209,8 @@ def _quality(ref: Reference, primary: pd.DataFrame, columns: list[str]) -> dict[
     result = check_quality(primary[[c for c in columns if c in primary.columns]],
                            ref.features)
     data: dict[str, Any] = to_data(result)
+    data.pop("type", None)
+    data.pop("version", None)
     data["share_out_of_range"] = result.share_out_of_range
     data["share_unseen"] = result.share_unseen
     return data
@@ -242,6 +244,8 @@ def _performance(part: pd.DataFrame) -> dict[str, Any] | None:
 
         result = regression_metrics(y.to_numpy(dtype=float), pred.to_numpy(dtype=float))
     body = to_data(result)
+    body.pop("type", None)
+    body.pop("version", None)
     metrics = body.pop("metrics", {}) or {}
     return {**body, **metrics, "n_labelled": len(labelled)}
 
@@ -260,21 +264,24 @@ def _ab(ws: Workspace, monitor: Monitor, primary: pd.DataFrame) -> dict[str, Any
     control = next((r for r in order if r in seen.index), str(seen.index[0]))
     treatment = next(str(r) for r in seen.index if r != control)
     a, b = labelled[labelled["route"] == control], labelled[labelled["route"] == treatment]
+    better_high = True
     if _task(labelled[LABEL], labelled[PREDICTION]) == "classification":
         kind, metric = "proportion", "accuracy"
         xa: Any = (a[PREDICTION].astype(str) == a[LABEL].astype(str)).to_numpy(dtype=float)
         xb: Any = (b[PREDICTION].astype(str) == b[LABEL].astype(str)).to_numpy(dtype=float)
-    else:  # higher is better: minus the absolute error
-        kind, metric = "mean", "neg_abs_error"
-        xa = -(a[PREDICTION].astype(float) - a[LABEL].astype(float)).abs().to_numpy()
-        xb = -(b[PREDICTION].astype(float) - b[LABEL].astype(float)).abs().to_numpy()
-    result = compare_routes(xa, xb, metric_kind=kind,
+    else:
+        kind, metric, better_high = "mean", "abs_error", False
+        xa = (a[PREDICTION].astype(float) - a[LABEL].astype(float)).abs().to_numpy()
+        xb = (b[PREDICTION].astype(float) - b[LABEL].astype(float)).abs().to_numpy()
+    result = compare_routes(xa, xb, metric_kind=kind, names=(control, treatment),
+                            higher_is_better=better_high,
                             alpha=float(monitor.config.get("alpha", 0.05)),
                             min_effect=float(monitor.config.get("min_effect", 0.02)))
     body = to_data(result)
-    winner = body.get("winner")
-    body["winner_route"] = {"a": control, "b": treatment}.get(str(winner), winner)
-    return {"control": control, "treatment": treatment, "metric": metric, **body}
+    body.pop("type", None)
+    body.pop("version", None)
+    return {"control": control, "treatment": treatment, "metric": metric,
+            "winner_route": result.winner, **body}
 
 
 def _column_results(result: Any) -> list[Any]:
