@@ -48,7 +48,11 @@ def send_traffic(ws: Workspace, deployment: str, X: pd.DataFrame, y: Any, n: int
     """Serve ``deployment`` in process and send ``n`` single-row requests (rows of ``X``
     in turn), then the true labels through ``/feedback``. The server stops afterwards,
     which writes its prediction log. Returns the requests per route."""
-    from starlette.testclient import TestClient
+    import warnings
+
+    with warnings.catch_warnings():  # starlette's notice about httpx, not ours to act on
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
 
     from kiln.serving.app import ServingApp
     from kiln.serving.runtime import ServerOptions

@@ -144,7 +144,7 @@ def window_statistics(ws: Workspace, monitor: Monitor, window: Window) -> dict[s
     data["reference"] = {"model": ref.model, "version": ref.version, "dataset": ref.dataset,
                          "rows": ref.rows}
     columns = list(monitor.config.get("features") or ref.columns)
-    data["drift"] = _drift(ref, primary, columns)
+    data["drift"] = _drift(ws, ref, primary, columns)
     data["prediction_drift"] = _prediction_drift(ref, primary, main["route"])
     data["quality"] = _quality(ref, primary, columns)
     perf = _performance(primary)
@@ -170,18 +170,28 @@ def _routes(primary: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _drift(ref: Reference, primary: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
-    from kiln.monitoring.drift import detect_drift
+def _drift(ws: Workspace, ref: Reference, primary: pd.DataFrame, columns: list[str]
+           ) -> dict[str, Any]:
+    """Each feature against the reference profile. The window's own profile (on the
+    reference's grid: histograms, never rows) is stored as an artifact for the report."""
+    import json
 
-    present = [c for c in columns if c in primary.columns]
-    result = detect_drift(ref.features, _numeric(primary[present]), columns=present)
-    cols = {str(c.column): to_data(c) for c in _column_results(result)}
+    from kiln.monitoring.drift import detect_drift
+    from kiln.monitoring.profile import Profile
+
+    present = [c for c in columns if c in primary.columns and c in ref.features.columns]
+    current = Profile.from_frame(_numeric(primary[present]), reference=ref.features,
+                                 columns=present)
+    result = detect_drift(ref.features, current, columns=present)
+    body = to_data(result)
+    cols = {str(c["column"]): c for c in body.pop("columns", [])}
     drifted = sorted(name for name, c in cols.items() if c.get("drifted"))
+    stored = ws.artifacts.put_bytes(json.dumps(current.to_dict(), default=str).encode())
     share = result.share_of_drifted_features
-    return {"share_of_drifted_features": None if share is None else float(share),
+    return {**body, "share_of_drifted_features": None if share is None else float(share),
             "n_drifted": len(drifted), "n_features": len(cols), "drifted": drifted,
-            "missing_columns": [c for c in columns if c not in primary.columns],
-            "columns": cols}
+            "missing_columns": [c for c in columns if c not in present],
+            "columns": cols, "profile_artifact": stored.sha256}
 
 
 def _prediction_drift(ref: Reference, primary: pd.DataFrame, route: str) -> dict[str, Any]:
@@ -209,8 +219,6 @@ def _quality(ref: Reference, primary: pd.DataFrame, columns: list[str]) -> dict[
     result = check_quality(primary[[c for c in columns if c in primary.columns]],
                            ref.features)
     data: dict[str, Any] = to_data(result)
-    data.pop("type", None)
-    data.pop("version", None)
     data["share_out_of_range"] = result.share_out_of_range
     data["share_unseen"] = result.share_unseen
     return data
@@ -247,7 +255,7 @@ def _performance(part: pd.DataFrame) -> dict[str, Any] | None:
     body.pop("type", None)
     body.pop("version", None)
     metrics = body.pop("metrics", {}) or {}
-    return {**body, **metrics, "n_labelled": len(labelled)}
+    return {**body, **metrics, "metrics": sorted(metrics), "n_labelled": len(labelled)}
 
 
 def _ab(ws: Workspace, monitor: Monitor, primary: pd.DataFrame) -> dict[str, Any] | None:
