@@ -139,6 +139,7 @@ def train_challenger(dataset: str, alert_event: str) -> int:
                       description=f"retrained on the labelled window of alert event "
                                   f"{alert_event} (cv accuracy {cv.mean():.3f})")
     assert mv is not None
+    ws.build_reference_profile(mv.name, mv.version, dataset=dataset)  # at registration
     return mv.version
 
 
@@ -202,6 +203,20 @@ class LoopDemoResult:
     seconds: float = 0.0
 
 
+def demo_policy(X: pd.DataFrame, y: Any) -> Any:
+    """The gates a challenger passes before production: accuracy on recent (drifted)
+    labelled data, and an unchanged input signature."""
+    from kiln.governance.policy import Policy
+
+    holdout = drifted(X).assign(**{TARGET: list(y)}).sample(frac=0.3, random_state=1)
+    return Policy.from_dict({
+        "model": MODEL,
+        "datasets": {"recent": {"data": holdout, "label": TARGET}},
+        "checks": [{"type": "metric", "metric": "accuracy", "dataset": "recent", "min": 0.9},
+                   {"type": "signature"}],
+    }, source="demo loop policy")
+
+
 def loop_stage(ws: Workspace, console: Console, run_id: str, X: pd.DataFrame, y: Any,
                policy: Any = None) -> LoopDemoResult:
     """Run the loop on a model registered from training run ``run_id``."""
@@ -210,14 +225,14 @@ def loop_stage(ws: Workspace, console: Console, run_id: str, X: pd.DataFrame, y:
 
     started = time.perf_counter()
     out = LoopDemoResult()
+    order = X.sample(frac=1.0, random_state=7).index  # traffic in no particular order
+    X, y = X.loc[order], pd.Series(list(y), index=X.index).loc[order]
     mv = ws.register_model(f"runs:/{run_id}/model", MODEL, description="the monitored model")
     ws.set_alias(MODEL, "production", mv.version)
     ws.create_deployment(DEPLOYMENT, [f"{MODEL}@production:100"], message="monitored")
     ws.create_monitor(MONITOR, DEPLOYMENT, every="1h", window="1h", schedule=False)
     ws.add_alert_rule(MONITOR, "drift.share_of_drifted_features > 0.3", name="drift",
                       sinks=("pipeline",))
-    ws.add_alert_rule(MONITOR, "performance.accuracy < 0.9", name="accuracy",
-                      sinks=("log",))
     scheduler = Scheduler(ws, pipelines=[retraining], interval=1.0)
     scheduler.tick()  # the scheduler sees the on_alert trigger before any alert
     profile = ws.build_reference_profile(MODEL, mv.version)
@@ -226,10 +241,10 @@ def loop_stage(ws: Workspace, console: Console, run_id: str, X: pd.DataFrame, y:
                   f"({profile.rows} rows, stored once)")
 
     t0 = _tick()
-    send_traffic(ws, DEPLOYMENT, X, y, 120)
+    send_traffic(ws, DEPLOYMENT, X, y, 100)
     t1 = _tick()
     out.windows.append(ws.run_monitor(MONITOR, start=t0, end=t1))
-    send_traffic(ws, DEPLOYMENT, drifted(X), y, 160, offset=120)
+    send_traffic(ws, DEPLOYMENT, drifted(X), y, 150, offset=100)
     t2 = _tick()
     out.windows.append(ws.run_monitor(MONITOR, start=t1, end=t2))
     for w in out.windows:
@@ -251,7 +266,7 @@ def loop_stage(ws: Workspace, console: Console, run_id: str, X: pd.DataFrame, y:
                   f"{out.pipeline_run[:8]}: {MODEL} v{out.challenger} registered as "
                   f"challenger; deployment v{dep.version}: "
                   + ", ".join(f"{r.target} {r.weight:g}" for r in dep.routes))
-    routes = send_traffic(ws, DEPLOYMENT, drifted(X), y, 240, offset=280)
+    routes = send_traffic(ws, DEPLOYMENT, drifted(X), y, 200, offset=250)
     t3 = _tick()
     ab_window = ws.run_monitor(MONITOR, start=t2, end=t3)
     out.windows.append(ab_window)
@@ -261,7 +276,8 @@ def loop_stage(ws: Workspace, console: Console, run_id: str, X: pd.DataFrame, y:
                   f"{_route_acc(ab_window, ab.get('control'))} vs {ab.get('treatment')} "
                   f"{_route_acc(ab_window, ab.get('treatment'))}, p = "
                   f"{ab.get('p_value', float('nan')):.2g}, winner {ab.get('winner_route')}")
-    out.decision = promote_if_better(ws, MONITOR, ab_window, policy=policy)
+    out.decision = promote_if_better(ws, MONITOR, ab_window,
+                                     policy=policy if policy is not None else demo_policy(X, y))
     console.print(f"[bold]13. Promotion[/]: {out.decision.reason}")
     drift_alert = next((a for a in out.alerts if a.rule == "drift"), None)
     if drift_alert is not None:
