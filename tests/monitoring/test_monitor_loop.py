@@ -41,6 +41,7 @@ def test_the_loop_closes_end_to_end_on_postgres(pg_ws: Workspace, tmp_path: Path
     assert calm.data["drift"]["share_of_drifted_features"] == 0.0
     assert calm.data["performance"]["accuracy"] > 0.85
     assert calm.data["performance"]["n_labelled"] == 120
+    assert calm.data["performance"]["roc_auc"] > 0.9  # scores from the version's predict_proba
     assert calm.data["reference"] == {"model": "churn-clf", "version": 1,
                                       "dataset": "churn@1", "rows": 400}
     assert ws.list_alerts() == []

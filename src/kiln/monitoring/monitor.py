@@ -147,6 +147,7 @@ def window_statistics(ws: Workspace, monitor: Monitor, window: Window) -> dict[s
     data["drift"] = _drift(ws, ref, primary, columns)
     data["prediction_drift"] = _prediction_drift(ref, primary, main["route"])
     data["quality"] = _quality(ref, primary, columns)
+    primary = _with_scores(ws, primary, window.features)
     perf = _performance(primary)
     if perf is not None:
         data["performance"] = perf
@@ -222,6 +223,28 @@ def _quality(ref: Reference, primary: pd.DataFrame, columns: list[str]) -> dict[
     data["share_out_of_range"] = result.share_out_of_range
     data["share_unseen"] = result.share_unseen
     return data
+
+
+def _with_scores(ws: Workspace, primary: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """Positive-class probabilities for labelled rows whose log holds only class labels
+    (a binary classifier's ``predict``), from their model version's ``predict_proba``:
+    so ROC AUC and log loss can be reported. Models without probabilities are left as is."""
+    from kiln.monitoring.window import LABEL, PREDICTION, SCORE
+
+    need = primary[LABEL].notna() & primary[SCORE].isna()
+    if not need.any() or _task(primary.loc[need, LABEL], primary.loc[need, PREDICTION]) != \
+            "classification":
+        return primary
+    out = primary.copy()
+    for (model, version), part in out[need].groupby(["model", "model_version"]):
+        try:
+            loaded = ws.load_model(f"models:/{model}/{int(str(version))}")
+            proba = loaded.predict_proba(part[features])
+        except Exception:  # no probabilities (or not these inputs): no AUC, nothing else lost
+            continue
+        if getattr(proba, "ndim", 0) == 2 and proba.shape[1] == 2:
+            out.loc[part.index, SCORE] = proba[:, 1]
+    return out
 
 
 def _task(labels: pd.Series, preds: pd.Series) -> str:
