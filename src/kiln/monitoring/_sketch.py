@@ -222,20 +222,30 @@ def _merge_quantiles(qa: list[float] | None, na: int, qb: list[float] | None,
         return qa or qb
     a, b = np.asarray(qa), np.asarray(qb)
     points = np.unique(np.concatenate([a, b]))
-    cdf = (na * cdf_at(a, points) + nb * cdf_at(b, points)) / (na + nb)
+    right = (na * cdf_at(a, points) + nb * cdf_at(b, points)) / (na + nb)
+    left = (na * cdf_at(a, points, left=True) + nb * cdf_at(b, points, left=True)) / (na + nb)
+    # the mixed CDF as a path through (x, F(x-)) and (x, F(x)): jumps stay jumps
+    xs = np.repeat(points, 2)
+    fs = np.column_stack([left, right]).ravel()
     p = np.linspace(0.0, 1.0, len(qa))
-    return [float(x) for x in np.interp(p, cdf, points)]
+    return [float(x) for x in np.interp(p, fs, xs)]
 
 
-def cdf_at(q: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The CDF of a quantile sketch ``q`` (evenly spaced probabilities) at ``x``."""
+def cdf_at(q: np.ndarray, x: np.ndarray, *, left: bool = False) -> np.ndarray:
+    """The CDF of a quantile sketch ``q`` (evenly spaced probabilities) at ``x``; with
+    ``left``, its limit from the left (a value repeated in the sketch is a jump)."""
     import numpy as np
 
     p = np.linspace(0.0, 1.0, q.size)
-    hi = np.searchsorted(q, x, side="right")  # ties: the largest probability at that value
     out = np.interp(x, q, p)
-    on_tie = (hi > 0) & (q[np.maximum(hi - 1, 0)] == x)
-    out[on_tie] = p[hi[on_tie] - 1]
+    if left:
+        lo = np.searchsorted(q, x, side="left")
+        on_tie = (lo < q.size) & (q[np.minimum(lo, q.size - 1)] == x)
+        out[on_tie] = p[lo[on_tie]]
+    else:
+        hi = np.searchsorted(q, x, side="right")
+        on_tie = (hi > 0) & (q[np.maximum(hi - 1, 0)] == x)
+        out[on_tie] = p[hi[on_tie] - 1]
     result: np.ndarray = np.clip(out, 0.0, 1.0)
     return result
 
