@@ -34,6 +34,8 @@ PEERS: dict[str, list[str]] = {
     "zenml": ["zenml[server]", "numpy", "scikit-learn"],
     "prefect": ["prefect", "numpy", "scikit-learn"],
     "metaflow": ["metaflow", "numpy", "scikit-learn"],
+    # evidently 0.7.23 fails to import with pandas 3
+    "evidently": ["evidently==0.7.23", "pandas<3", "scikit-learn", "pyarrow"],
 }
 
 MARKER = ".kiln-bench-installed.json"

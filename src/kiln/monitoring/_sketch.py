@@ -92,11 +92,11 @@ def numeric_profile(name: str, kind: str, dtype: str | None, values: np.ndarray,
     cuts = np.searchsorted(s, edges, side="left")
     cuts[-1] = np.searchsorted(s, edges[-1], side="right")
     hist = np.diff(np.concatenate([[0], cuts, [n]]))
-    change = np.flatnonzero(s[1:] != s[:-1])
-    distinct = int(change.size) + 1
     freqs = None
-    if distinct <= NUMERIC_FREQUENCIES or (reference is not None
-                                           and reference.frequencies is not None):
+    if np.unique(q).size <= NUMERIC_FREQUENCIES or (reference is not None
+                                                    and reference.frequencies is not None):
+        change = np.flatnonzero(s[1:] != s[:-1])
+        distinct = int(change.size) + 1
         starts = np.concatenate([[0], change + 1])
         counts = np.diff(np.concatenate([starts, [n]]))
         keep = set(np.argsort(-counts, kind="stable")[:NUMERIC_FREQUENCIES].tolist())
@@ -108,10 +108,12 @@ def numeric_profile(name: str, kind: str, dtype: str | None, values: np.ndarray,
             keep |= set(at[found].tolist())
         ranked = sorted(keep, key=lambda i: (-int(counts[i]), i))
         freqs = [[_num(s[starts[i]]), int(counts[i])] for i in ranked]
+    else:
+        distinct = int(np.count_nonzero(s[1:] != s[:-1])) + 1
     kept = int(sum(c for _, c in freqs)) if freqs is not None else n
-    mean = float(s.mean())
+    mean, std = _moments(s)
     return replace(
-        base, mean=mean, std=float(s.std()),
+        base, mean=mean, std=std,
         min=float(s[0]), max=float(s[-1]), quantiles=[float(x) for x in q],
         grid=[float(x) for x in grid], grid_le=le.tolist(), grid_lt=lt.tolist(),
         below_sum=float(s[:lt[0]].sum()) if lt[0] else 0.0,
@@ -119,6 +121,20 @@ def numeric_profile(name: str, kind: str, dtype: str | None, values: np.ndarray,
         hist_edges=[float(x) for x in edges], hist_counts=hist.tolist(),
         values=s.tolist() if n <= SMALL_SAMPLE else None,
         frequencies=freqs, other=n - kept, distinct=distinct)
+
+
+def _moments(s: np.ndarray) -> tuple[float, float]:
+    """Mean and population std without a temporary array (one einsum pass; not BLAS's
+    dot, whose threads stall on a busy machine), falling back to the two-pass formula when
+    the one-pass one would lose precision."""
+    import numpy as np
+
+    n = s.size
+    mean = float(s.sum()) / n
+    var = float(np.einsum("i,i->", s, s)) / n - mean * mean
+    if var <= 1e-6 * mean * mean:
+        var = float(s.var())
+    return mean, math.sqrt(max(var, 0.0))
 
 
 def quantiles_of(s: np.ndarray, k: int) -> np.ndarray:
@@ -222,20 +238,30 @@ def _merge_quantiles(qa: list[float] | None, na: int, qb: list[float] | None,
         return qa or qb
     a, b = np.asarray(qa), np.asarray(qb)
     points = np.unique(np.concatenate([a, b]))
-    cdf = (na * cdf_at(a, points) + nb * cdf_at(b, points)) / (na + nb)
+    right = (na * cdf_at(a, points) + nb * cdf_at(b, points)) / (na + nb)
+    left = (na * cdf_at(a, points, left=True) + nb * cdf_at(b, points, left=True)) / (na + nb)
+    # the mixed CDF as a path through (x, F(x-)) and (x, F(x)): jumps stay jumps
+    xs = np.repeat(points, 2)
+    fs = np.column_stack([left, right]).ravel()
     p = np.linspace(0.0, 1.0, len(qa))
-    return [float(x) for x in np.interp(p, cdf, points)]
+    return [float(x) for x in np.interp(p, fs, xs)]
 
 
-def cdf_at(q: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The CDF of a quantile sketch ``q`` (evenly spaced probabilities) at ``x``."""
+def cdf_at(q: np.ndarray, x: np.ndarray, *, left: bool = False) -> np.ndarray:
+    """The CDF of a quantile sketch ``q`` (evenly spaced probabilities) at ``x``; with
+    ``left``, its limit from the left (a value repeated in the sketch is a jump)."""
     import numpy as np
 
     p = np.linspace(0.0, 1.0, q.size)
-    hi = np.searchsorted(q, x, side="right")  # ties: the largest probability at that value
     out = np.interp(x, q, p)
-    on_tie = (hi > 0) & (q[np.maximum(hi - 1, 0)] == x)
-    out[on_tie] = p[hi[on_tie] - 1]
+    if left:
+        lo = np.searchsorted(q, x, side="left")
+        on_tie = (lo < q.size) & (q[np.minimum(lo, q.size - 1)] == x)
+        out[on_tie] = p[lo[on_tie]]
+    else:
+        hi = np.searchsorted(q, x, side="right")
+        on_tie = (hi > 0) & (q[np.maximum(hi - 1, 0)] == x)
+        out[on_tie] = p[hi[on_tie] - 1]
     result: np.ndarray = np.clip(out, 0.0, 1.0)
     return result
 

@@ -157,7 +157,7 @@ def required_sample_size(kind: str, a: RouteStats, b: RouteStats, min_effect: fl
         variance = p1 * (1 - p1) + p2 * (1 - p2)
     else:
         variance = a.std**2 + b.std**2
-    return max(2, math.ceil(z * z * variance / min_effect**2))
+    return max(2, math.ceil(float(z * z * variance) / min_effect**2))
 
 
 def _outcomes(x: Any, name: str) -> np.ndarray:

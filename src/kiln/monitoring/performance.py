@@ -167,11 +167,12 @@ def _values(s: Any) -> np.ndarray:
     import pandas as pd
 
     inferred = pd.api.types.infer_dtype(s, skipna=True)
+    dtype: Any = object
     if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
-        return s.to_numpy(dtype=np.float64)
-    if inferred == "boolean":
-        return s.to_numpy(dtype=bool)
-    arr: np.ndarray = s.to_numpy(dtype=object)
+        dtype = np.float64
+    elif inferred == "boolean":
+        dtype = bool
+    arr: np.ndarray = s.to_numpy(dtype=dtype)
     return arr
 
 
@@ -191,7 +192,6 @@ def _f1(p: float, r: float) -> float:
 
 def _auc(truth: np.ndarray, score: np.ndarray) -> float | None:
     """ROC AUC as the Mann-Whitney statistic (ties count one half)."""
-    import numpy as np
     from scipy.stats import rankdata
 
     n_pos = float(truth.sum())

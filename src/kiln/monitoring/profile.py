@@ -274,6 +274,10 @@ def sorted_finite(values: np.ndarray) -> np.ndarray:
     """The finite values of a float array, sorted."""
     import numpy as np
 
-    finite: np.ndarray = values[np.isfinite(values)]
-    finite.sort()
-    return finite
+    finite = np.isfinite(values)
+    if finite.all():  # the usual case: skip the masked copy
+        out: np.ndarray = np.sort(values)
+        return out
+    kept: np.ndarray = values[finite]
+    kept.sort()
+    return kept
