@@ -60,6 +60,11 @@ def test_monitor_and_alert_commands(deployed: Workspace, tmp_path: Path) -> None
     assert shown["alerts"][0]["value"] == 1.0
     table = ok("monitor", "show", "churn-drift")
     assert "drift share" in table and "age, balance" in table and "no traffic" in table
+    report = tmp_path / "report.html"
+    assert "report written to" in ok("monitor", "report", "churn-drift", "--html", str(report))
+    page = report.read_text()
+    assert "Monitor churn-drift on deployment churn" in page and "balance" in page
+    assert report.stat().st_size < 3_000_000
     listed = json.loads(ok("monitor", "list", "--json"))
     assert [(m["name"], m["windows"], m["rules"]) for m in listed] == [("churn-drift", 2, 1)]
     alerts = json.loads(ok("alert", "list", "churn-drift", "--json"))

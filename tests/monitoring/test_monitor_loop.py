@@ -27,7 +27,8 @@ def test_the_loop_closes_end_to_end_on_postgres(pg_ws: Workspace, tmp_path: Path
     train(ws, churn_frame(400), tmp_path)
     ws.set_alias("churn-clf", "production", 1)
     ws.create_deployment("churn", ["churn-clf@production:100"])
-    ws.create_monitor("churn-drift", "churn", every="1h", window="24h", schedule=False)
+    ws.create_monitor("churn-drift", "churn", every="1h", window="24h", schedule=False,
+                      promote=True)
     ws.add_alert_rule("churn-drift", "drift.share_of_drifted_features > 0.3", name="drift")
     ws.add_alert_rule("churn-drift", "performance.accuracy < 0.9 for 2 windows",
                       name="accuracy", sinks=["log"])
@@ -78,9 +79,10 @@ def test_the_loop_closes_end_to_end_on_postgres(pg_ws: Workspace, tmp_path: Path
     # the accuracy rule held for 2 windows (2 and 3) on the production-heavy traffic
     assert [a.rule for a in ws.list_alerts("churn-drift")] == ["accuracy", "drift"]
 
-    decision = promote_if_better(ws, "churn-drift", ab_window)
-    assert decision.promoted, decision.reason
+    # the monitor (promote=True) promoted the challenger after that window
     assert ws.store.get_alias("churn-clf", "production") == 2
+    again = promote_if_better(ws, "churn-drift", ab_window)
+    assert not again.promoted and "does not involve a 'challenger' route" in again.reason
     assert [(r.target, r.weight) for r in ws.get_deployment("churn").routes] == [
         ("churn-clf@production", 100.0)]
     promoted = ws.store.list_audit_events(object_kind="model", object_id="churn-clf",
