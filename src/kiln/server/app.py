@@ -25,6 +25,7 @@ API_ROUTERS = {
     "lineage": "kiln.server.api.lineage:router",
     "artifacts": "kiln.server.api.artifacts:router",
     "auth": "kiln.server.api.auth:router",
+    "monitoring": "kiln.server.api.monitoring:router",
 }
 #: One page module per subsystem, mounted at ``/``.
 UI_ROUTERS = {
@@ -32,6 +33,7 @@ UI_ROUTERS = {
     "tracking": "kiln.server.ui.tracking:router",
     "registry": "kiln.server.ui.registry:router",
     "lineage": "kiln.server.ui.lineage:router",
+    "monitoring": "kiln.server.ui.monitoring:router",
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
