@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import serve
 
+from conftest import serve
 from kiln.workspace import Workspace
 
 CHROMIUM = "/usr/bin/chromium"
