@@ -8,14 +8,16 @@ import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import serve
 from kiln.workspace import Workspace
+
+if TYPE_CHECKING:
+    from conftest import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -27,8 +29,9 @@ def _frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
     return pd.DataFrame({"x1": x1 + shift, "x2": x2 + shift, "y": y})
 
 
-def _monitored(tmp_path: Path) -> tuple[str, Path]:
-    """A deployment with normal, then drifted traffic, monitored over two windows."""
+def _monitored(tmp_path: Path) -> None:
+    """A deployment with normal, then drifted traffic, monitored over two windows, in the
+    database and artifact folder the ``live`` server serves."""
     from sklearn.linear_model import LogisticRegression
 
     from kiln.monitoring.demo import _tick, send_traffic
@@ -56,7 +59,6 @@ def _monitored(tmp_path: Path) -> tuple[str, Path]:
         moved = _frame(100, 2, shift=1.5)
         send_traffic(ws, "points", moved[["x1", "x2"]], moved["y"], 100)
         ws.run_monitor("points-drift", start=t1, end=_tick())
-    return db_url, root
 
 
 def _get(url: str) -> tuple[int, Any]:
@@ -78,52 +80,51 @@ def _post(url: str, body: dict[str, Any]) -> tuple[int, Any]:
 
 
 @pytest.mark.slow
-def test_monitoring_api_and_pages(tmp_path: Path) -> None:
-    db_url, root = _monitored(tmp_path)
-    with serve(db_url, root) as live:
-        api = live.url + "/api/v1"
-        status, listed = _get(f"{api}/monitors")
-        assert status == 200
-        assert [(m["name"], m["latest"]["seq"]) for m in listed["items"]] == [
-            ("points-drift", 2)]
-        status, mon = _get(f"{api}/monitors/points-drift")
-        assert [w["data"]["drift"]["share_of_drifted_features"] for w in mon["windows"]] == [
-            0.0, 1.0]
-        assert [r["name"] for r in mon["rules"]] == ["drift"]
-        status, body = _get(f"{api}/monitors/nope")
-        assert status == 404 and "monitor 'nope' does not exist" in body["error"]["message"]
-        status, rule = _post(f"{api}/monitors/points-drift/rules",
-                             {"expression": "performance.accuracy < 0.8 for 2 windows",
-                              "sinks": ["log"]})
-        assert status == 201 and rule["name"] == "accuracy"
-        status, body = _post(f"{api}/monitors/points-drift/rules", {"expression": "drift.x >> 1"})
-        assert status == 400 and "does not parse at '>'" in body["error"]["message"]
-        status, alerts = _get(f"{api}/alerts?monitor=points-drift")
-        [alert] = alerts["items"]
-        assert (alert["rule"], alert["window_seq"]) == ("drift", 2)
-        status, one = _get(f"{api}/alerts/{alert['alert_id']}")
-        assert one["led_to"]["kind"] == "alert"
+def test_monitoring_api_and_pages(live: LiveServer, tmp_path: Path) -> None:
+    _monitored(tmp_path)
+    api = live.url + "/api/v1"
+    status, listed = _get(f"{api}/monitors")
+    assert status == 200
+    assert [(m["name"], m["latest"]["seq"]) for m in listed["items"]] == [
+        ("points-drift", 2)]
+    status, mon = _get(f"{api}/monitors/points-drift")
+    assert [w["data"]["drift"]["share_of_drifted_features"] for w in mon["windows"]] == [
+        0.0, 1.0]
+    assert [r["name"] for r in mon["rules"]] == ["drift"]
+    status, body = _get(f"{api}/monitors/nope")
+    assert status == 404 and "monitor 'nope' does not exist" in body["error"]["message"]
+    status, rule = _post(f"{api}/monitors/points-drift/rules",
+                         {"expression": "performance.accuracy < 0.8 for 2 windows",
+                          "sinks": ["log"]})
+    assert status == 201 and rule["name"] == "accuracy"
+    status, body = _post(f"{api}/monitors/points-drift/rules", {"expression": "drift.x >> 1"})
+    assert status == 400 and "does not parse at '>'" in body["error"]["message"]
+    status, alerts = _get(f"{api}/alerts?monitor=points-drift")
+    [alert] = alerts["items"]
+    assert (alert["rule"], alert["window_seq"]) == ("drift", 2)
+    status, one = _get(f"{api}/alerts/{alert['alert_id']}")
+    assert one["led_to"]["kind"] == "alert"
 
-        if shutil.which("chromium") is None and not Path(CHROMIUM).exists():
-            pytest.skip("needs Debian's chromium for the page checks")
-        from playwright.sync_api import sync_playwright
+    if shutil.which("chromium") is None and not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium for the page checks")
+    from playwright.sync_api import sync_playwright
 
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless", "--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(live.url + "/monitors")
-            assert "points-drift" in page.locator("#monitors").inner_text()
-            assert "drift.share_of_drifted_features > 0.3" in page.locator("#alerts").inner_text()
-            page.click("#monitors >> text=points-drift")
-            page.wait_for_selector(".chart[data-chart=drift] .main-svg")
-            page.wait_for_selector(".chart[data-chart=features] .main-svg")
-            windows = page.locator("#windows tbody tr").all_inner_texts()
-            assert len(windows) == 2 and "x1, x2" in windows[0]
-            assert "ks" in page.locator("#features").inner_text().lower() or \
-                "wasserstein" in page.locator("#features").inner_text().lower()
-            assert "accuracy" in page.locator("#rules").inner_text()
-            assert errors == []
-            browser.close()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(live.url + "/monitors")
+        assert "points-drift" in page.locator("#monitors").inner_text()
+        assert "drift.share_of_drifted_features > 0.3" in page.locator("#alerts").inner_text()
+        page.click("#monitors >> text=points-drift")
+        page.wait_for_selector(".chart[data-chart=drift] .main-svg")
+        page.wait_for_selector(".chart[data-chart=features] .main-svg")
+        windows = page.locator("#windows tbody tr").all_inner_texts()
+        assert len(windows) == 2 and "x1, x2" in windows[0]
+        assert "ks" in page.locator("#features").inner_text().lower() or \
+            "wasserstein" in page.locator("#features").inner_text().lower()
+        assert "accuracy" in page.locator("#rules").inner_text()
+        assert errors == []
+        browser.close()
