@@ -111,3 +111,23 @@ def test_the_scheduler_runs_monitors_on_their_schedule(deployed: Workspace) -> N
     assert scheduler.tick(now + 11_000) == []  # the same window is not run twice
     ws.store.delete_monitor("every-10s")
     assert [f.status for f in scheduler.tick(now + 22_000)] == ["FINISHED"]  # passed over
+
+
+def test_a_model_without_training_data_still_gets_performance(deployed: Workspace) -> None:
+    from monitor_data import churn_frame as frame_of
+
+    from kiln.monitoring.demo import send_traffic
+
+    ws = deployed
+    model = ws.load_model("models:/churn-clf/1").raw
+    ws.log_model(None, model, "orphan", input_example=numeric(frame_of(3)))  # no run, no data
+    ws.set_alias("orphan", "production", 1)
+    ws.create_deployment("orphan", ["orphan@production:1"])
+    ws.create_monitor("o", "orphan", schedule=False)
+    traffic = frame_of(40, seed=3)
+    send_traffic(ws, "orphan", numeric(traffic), traffic["churned"], 40)
+    result = ws.run_monitor("o")
+    assert result.status == "ok" and "drift" not in result.data
+    assert ("orphan version 1 has no training dataset in its lineage; name one: kiln monitor "
+            "profile orphan@1 --dataset NAME@VERSION") in result.data["reference_error"]
+    assert result.data["performance"]["n_labelled"] == 40

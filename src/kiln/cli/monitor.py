@@ -113,6 +113,8 @@ def run(name: str | None, as_json: bool) -> None:
                                 for k, v in row.items()
                                 if k not in ("window", "end", "status") and v not in ("", None))
             click.echo(f"{n}: window {res.seq}: {figures}")
+            if res.data.get("reference_error"):
+                click.echo(f"  no drift measured: {res.data['reference_error']}")
         for a in fired:
             click.echo(f"  ALERT {a.alert_id} {a.rule}: {a.message}")
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiln._time import now_ms
 from kiln.entities import LineageEdge, Monitor, MonitorResult
-from kiln.exceptions import InvalidArgumentError
+from kiln.exceptions import InvalidArgumentError, NotFoundError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -99,10 +99,11 @@ def run_monitor(ws: Workspace, name: str, *, now: int | None = None, start: int 
 
     window = read_window(ws, monitor.deployment, start, end)
     if window.empty:
+        failed = f" ({window.errors} requests, all failed)" if window.requests else ""
         data: dict[str, Any] = {
             "empty": True, "requests": window.requests, "errors": window.errors,
             "message": f"no predictions logged for deployment {monitor.deployment!r} in this "
-                       "window: nothing to measure (not 'no drift')"}
+                       f"window{failed}: nothing to measure (not 'no drift')"}
         status = "empty"
     else:
         data = window_statistics(ws, monitor, window)
@@ -140,13 +141,19 @@ def window_statistics(ws: Workspace, monitor: Monitor, window: Window) -> dict[s
     }
     if main is None:
         return data
-    ref = load_reference(ws, main["model"], main["model_version"])
-    data["reference"] = {"model": ref.model, "version": ref.version, "dataset": ref.dataset,
-                         "rows": ref.rows}
-    columns = list(monitor.config.get("features") or ref.columns)
-    data["drift"] = _drift(ws, ref, primary, columns)
-    data["prediction_drift"] = _prediction_drift(ref, primary, main["route"])
-    data["quality"] = _quality(ref, primary, columns)
+    try:
+        ref: Reference | None = load_reference(ws, main["model"], main["model_version"])
+    except (NotFoundError, InvalidArgumentError) as exc:
+        # no training data to compare with: still report performance and A/B
+        ref = None
+        data["reference_error"] = str(exc)
+    if ref is not None:
+        data["reference"] = {"model": ref.model, "version": ref.version,
+                             "dataset": ref.dataset, "rows": ref.rows}
+        columns = list(monitor.config.get("features") or ref.columns)
+        data["drift"] = _drift(ws, ref, primary, columns)
+        data["prediction_drift"] = _prediction_drift(ref, primary, main["route"])
+        data["quality"] = _quality(ref, primary, columns)
     primary = _with_scores(ws, primary, window.features)
     perf = _performance(primary)
     if perf is not None:
