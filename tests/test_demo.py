@@ -44,6 +44,15 @@ def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:
     dep = json.loads(subprocess.run([*cli, "deploy", "show", "breast-cancer", "--json"],
                                     capture_output=True, text=True, env=env, check=True).stdout)
     assert [r["weight"] for r in dep["routes"]] == [90, 10] and len(dep["shadows"]) == 1
+    flat = " ".join(out.stdout.split())  # the monitoring loop (kiln.monitoring.demo)
+    assert "10. Alert 1 drift: drift.share_of_drifted_features" in flat
+    assert "registered as challenger" in flat and "promoted to production" in flat
+    assert "-promoted-> deployment_version:breast-cancer-monitored/3" in flat
+    shown = json.loads(subprocess.run([*cli, "monitor", "show", "breast-cancer-drift", "--json"],
+                                      capture_output=True, text=True, env=env,
+                                      check=True).stdout)
+    assert [w["status"] for w in shown["windows"]] == ["ok", "ok", "ok"]
+    assert shown["windows"][-1]["data"]["ab"]["significant"] is True
 
 
 def test_demo_versions_and_validates_its_data(tmp_path: Path) -> None:

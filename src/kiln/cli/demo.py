@@ -38,6 +38,7 @@ def demo() -> None:
                 "  kiln deploy show breast-cancer",
                 f"  kiln audit log --object {MODEL_NAME}   |   kiln audit verify",
                 f"  kiln models card {MODEL_NAME} {mv.version} -o ./out",
+                "  kiln monitor show breast-cancer-drift   |   kiln alert chain 1",
                 "  kiln ui    (then open http://127.0.0.1:5000 to browse it all)",
             ]),
             title="done",
