@@ -171,3 +171,9 @@ def test_window_profiles_give_the_same_verdict_as_frames(reference: Profile) -> 
     assert from_profile.drifted_columns == from_frame.drifted_columns
     for a, b in zip(from_profile.columns, from_frame.columns, strict=True):
         assert a.statistic == pytest.approx(b.statistic)
+
+
+def test_a_numeric_column_arriving_as_text_is_a_type_change(reference: Profile) -> None:
+    window = make(3000, 11, False).assign(normal="n/a")
+    col = detect_drift(reference, window).column("normal")
+    assert col.test == "type_change" and col.drifted and col.statistic is None

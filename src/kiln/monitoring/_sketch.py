@@ -39,6 +39,8 @@ def profile_column(name: str, s: pd.Series, *, quantiles: int, bins: int, top_k:
     kind, dtype = kind_of(s)
     if reference is not None and reference.kind == "numeric" and kind == "boolean":
         kind = "numeric"  # a 0/1 window of a numeric column stays comparable
+    if reference is not None and reference.kind == "categorical":
+        kind = "categorical"  # e.g. codes that arrive as numbers: still compared as values
     if kind in ("numeric", "datetime"):
         return numeric_profile(name, kind, dtype, _as_float(s, kind), len(s),
                                quantiles=quantiles, bins=bins, reference=reference)

@@ -20,7 +20,8 @@ verdicts agree; thresholds are Evidently's defaults)::
   ``thresholds={"age": 0.2}`` or per test ``test_thresholds={"psi": 0.2}``. PSI uses ten
   reference-quantile bins (shares clipped at 1e-4); ``jensenshannon``/``chisquare`` on a
   continuous column use the same bins.
-- Datetime columns are not tested (time always moves on).
+- Datetime columns are not tested (time always moves on). A numeric column whose window
+  holds text is reported as drifted with test ``type_change``.
 - A window is *drifted* (``DriftResult.dataset_drift``) when at least ``drift_share``
   (0.5) of the tested columns drifted.
 
@@ -93,7 +94,8 @@ class DriftConfig:
 class ColumnDrift:
     """One column's verdict. For p-value tests ``drifted`` is ``p_value < threshold``;
     for distances ``statistic >= threshold``. ``test`` is ``"none"`` (and the figures
-    ``None``) when either side has no values."""
+    ``None``) when either side has no values, ``"type_change"`` (drifted) when a numeric
+    column arrives as text."""
 
     column: str
     kind: str
@@ -247,8 +249,8 @@ def column_drift(ref: ColumnProfile, cur: ColumnProfile,
         ref.distinct is not None and ref.distinct <= cfg.discrete_max
         and ref.frequencies is not None)
     if kind == "numeric" and cur.kind not in ("numeric", "boolean"):
-        raise InvalidArgumentError(
-            f"column {ref.name!r} is numeric in the reference but {cur.kind} in the window")
+        # values of another type cannot be compared: the column has changed, which is drift
+        return ColumnDrift(ref.name, kind, "type_change", None, None, None, True, n_ref, n_cur)
     test = cfg.tests.get(ref.name) or _default_test(ref, cur, continuous, cfg)
     if test in NUMERIC_ONLY and kind != "numeric":
         raise InvalidArgumentError(

@@ -26,6 +26,7 @@ about one sort per column. Datetimes are profiled as seconds since the epoch.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,7 @@ DEFAULT_QUANTILES = 200  # sketch intervals: 201 quantiles, exact counts at each
 DEFAULT_TOP_K = 50  # category values kept by count; the rest go to ``other``
 SMALL_SAMPLE = 1000  # up to this many values are kept as they are (exact small-sample tests)
 NUMERIC_FREQUENCIES = 20  # numbers with at most this many distinct values keep their counts
+PARALLEL_CELLS = 1_000_000  # frames at least this big are profiled a few columns at a time
 
 
 @dataclass(frozen=True)
@@ -175,12 +177,22 @@ class Profile:
                 f"{', '.join(map(str, df.columns)) or 'none'}")
         if reference is not None:
             quantiles, bins, top_k = reference.quantiles, reference.bins, reference.top_k
-        cols = {}
-        for name in names:
+        def one(name: str) -> ColumnProfile:
             ref_col = reference.columns.get(name) if reference is not None else None
-            cols[name] = _sketch.profile_column(name, df[name], quantiles=quantiles, bins=bins,
-                                                top_k=top_k, reference=ref_col)
-        return cls(cols, rows=len(df), quantiles=quantiles, bins=bins, top_k=top_k)
+            return _sketch.profile_column(name, df[name], quantiles=quantiles, bins=bins,
+                                          top_k=top_k, reference=ref_col)
+
+        workers = min(len(names), os.cpu_count() or 1, 4)
+        if workers > 1 and len(df) * len(names) >= PARALLEL_CELLS:
+            # numpy's sort and pyarrow's hashing release the GIL: columns in parallel
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(workers) as pool:
+                profiles = list(pool.map(one, names))
+        else:
+            profiles = [one(name) for name in names]
+        return cls(dict(zip(names, profiles, strict=True)), rows=len(df), quantiles=quantiles,
+                   bins=bins, top_k=top_k)
 
     def column(self, name: str) -> ColumnProfile:
         """The profile of column ``name`` (an error names the known columns)."""

@@ -228,14 +228,16 @@ def _distribution(ref: ColumnProfile, cur: ColumnProfile | None) -> dict[str, An
     labels = [str(v) for v, _ in ref.frequencies]
     cur_map = {str(v): c for v, c in (cur.frequencies or [])} if cur is not None else {}
     extra = [k for k in cur_map if k not in labels][:20]
-    keys = labels + extra + ["(other)"]
-    ref_counts = [c for _, c in ref.frequencies] + [0] * len(extra) + [ref.other]
+    keys = labels + extra
+    ref_counts = [c for _, c in ref.frequencies] + [0] * len(extra)
+    cur_counts = [cur_map.get(k, 0) for k in keys] if cur is not None else []
+    cur_rest = cur.valid - sum(cur_counts) if cur is not None else 0
+    if ref.other or cur_rest:
+        keys, ref_counts = [*keys, "(other)"], [*ref_counts, ref.other]
+        cur_counts = [*cur_counts, cur_rest]
     traces = [_bars("reference", keys, ref_counts, _REF)]
     if cur is not None and cur.frequencies is not None:
-        shown = sum(cur_map.get(k, 0) for k in labels + extra)
-        traces.append(_bars("latest window", keys,
-                            [cur_map.get(k, 0) for k in labels + extra] +
-                            [cur.valid - shown], _CUR))
+        traces.append(_bars("latest window", keys, cur_counts, _CUR))
     return {"data": traces, "layout": {"barmode": "group",
                                        "margin": {"t": 20, "r": 10, "b": 60, "l": 50},
                                        "yaxis": {"title": {"text": "share"}}}}
