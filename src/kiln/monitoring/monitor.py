@@ -255,10 +255,14 @@ def _with_scores(ws: Workspace, primary: pd.DataFrame, features: list[str]) -> p
 
 
 def _task(labels: pd.Series, preds: pd.Series) -> str:
-    values = list(labels) + list(preds)
-    if any(isinstance(v, str | bool) for v in values):
+    """``classification`` for text, booleans or a few whole numbers; else ``regression``."""
+    import pandas as pd
+
+    both = pd.concat([labels, preds], ignore_index=True)
+    numbers = pd.to_numeric(both, errors="coerce")
+    if numbers.isna().any() or both.dtype == bool:
         return "classification"
-    if all(float(v).is_integer() for v in values) and len(set(values)) <= MAX_CLASSES:
+    if bool((numbers % 1 == 0).all()) and numbers.nunique() <= MAX_CLASSES:
         return "classification"
     return "regression"
 

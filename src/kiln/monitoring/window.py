@@ -71,27 +71,26 @@ def read_window(ws: Workspace, deployment: str, start: int, end: int) -> Window:
     ok = log[log["status"] == 200] if len(log) else log
     errors = requests - int((~ok["shadow"]).sum()) if len(ok) else requests
     names_cache: dict[tuple[str, int], list[str]] = {}
-    parts: list[pd.DataFrame] = []
+    records: list[dict[str, Any]] = []
     preds: list[Any] = []
     meta: dict[str, list[Any]] = {k: [] for k in META}
-    for rec in ok.itertuples(index=False):
-        frame = _rows(json.loads(str(rec.inputs)), lambda m=rec.model, v=rec.model_version:
-                      _signature_names(ws, m, int(v), names_cache))
-        outputs = json.loads(str(rec.outputs)) if rec.outputs else []
+    columns = {k: ok[k].tolist() for k in ("inputs", "outputs", *META)} if len(ok) else {}
+    for i in range(len(ok)):
+        model, version = columns["model"][i], int(columns["model_version"][i])
+        rows = _records(json.loads(str(columns["inputs"][i])), lambda m=model, v=version:
+                        _signature_names(ws, m, v, names_cache))
+        raw = columns["outputs"][i]
+        outputs = json.loads(str(raw)) if raw else []
         if not isinstance(outputs, list):
             outputs = [outputs]
-        if len(outputs) != len(frame):  # a model answering one value for many rows
+        if len(outputs) != len(rows):  # a model answering one value for many rows
             continue
-        parts.append(frame)
+        records.extend(rows)
         preds.extend(outputs)
         for k in META:
-            meta[k].extend([getattr(rec, k)] * len(frame))
-    features: list[str] = []
-    if parts:
-        body = pd.concat(parts, ignore_index=True, sort=False)
-        features = [str(c) for c in body.columns]
-    else:
-        body = pd.DataFrame()
+            meta[k].extend([columns[k][i]] * len(rows))
+    body = pd.DataFrame.from_records(records) if records else pd.DataFrame()
+    features = [str(c) for c in body.columns]
     frame = pd.DataFrame(meta)
     for col in features:
         frame[col] = body[col].to_numpy()
@@ -128,19 +127,19 @@ def _signature_names(ws: Workspace, model: str, version: int,
     return cache[key]
 
 
-def _rows(body: Any, names: Any) -> pd.DataFrame:
-    """A logged request body as rows (any of the formats the server accepts)."""
-    import pandas as pd
-
+def _records(body: Any, names: Any) -> list[dict[str, Any]]:
+    """A logged request body as row records (any of the formats the server accepts);
+    ``names()`` gives the signature's column order for bodies without names."""
     from kiln.serving.inputs import PayloadError, from_mlflow, from_predict, from_v2
 
+    if isinstance(body, dict) and isinstance(body.get("records"), list):  # the common case
+        return [r for r in body["records"] if isinstance(r, dict)]
     try:
-        if isinstance(body, dict) and ("records" in body or "columns" in body):
+        if isinstance(body, dict) and "columns" in body:
             payload = from_predict(body)
         elif isinstance(body, dict) and "rows" in body:  # logged without its raw body
-            rows = body["rows"] or []
-            return pd.DataFrame(rows, columns=body.get("names") or names()[:len(rows[0])]
-                                if rows else None)
+            rows, cols = body["rows"] or [], body.get("names")
+            return [dict(zip(cols or names(), r, strict=False)) for r in rows]
         elif isinstance(body, dict) and isinstance(body.get("inputs"), list) and body[
                 "inputs"] and isinstance(body["inputs"][0], dict) and "datatype" in body[
                 "inputs"][0]:
@@ -148,16 +147,16 @@ def _rows(body: Any, names: Any) -> pd.DataFrame:
         else:
             payload = from_mlflow(body)
     except PayloadError:
-        return pd.DataFrame()
+        return []
     if payload.records is not None:
-        return pd.DataFrame.from_records(payload.records)
+        return [r for r in payload.records if isinstance(r, dict)]
     if payload.columns is not None:
-        return pd.DataFrame({k: v if isinstance(v, list) else [v]
-                             for k, v in payload.columns.items()})
-    rows = payload.rows or []
-    cols = payload.names or names()
-    width = len(rows[0]) if rows and isinstance(rows[0], list) else 0
-    return pd.DataFrame(rows, columns=cols[:width] if len(cols) >= width else None)
+        cols = {k: v if isinstance(v, list) else [v] for k, v in payload.columns.items()}
+        n = max((len(v) for v in cols.values()), default=0)
+        return [{k: v[i] for k, v in cols.items() if i < len(v)} for i in range(n)]
+    keys = payload.names or names()
+    return [dict(zip(keys, r if isinstance(r, list) else [r], strict=False))
+            for r in payload.rows or []]
 
 
 def _join_feedback(ws: Workspace, window: Window) -> None:
@@ -166,7 +165,7 @@ def _join_feedback(ws: Workspace, window: Window) -> None:
     if len(frame):
         wanted = set(frame["request_id"])
         by_request: dict[str, Any] = {
-            f.request_id: f.label for f in ws.store.get_feedback(window.deployment)
+            f.request_id: f.label for f in ws.store.get_feedback(window.deployment, window.start)
             if f.request_id in wanted
         }
         positions: dict[str, list[int]] = {}
