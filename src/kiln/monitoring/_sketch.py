@@ -159,9 +159,9 @@ def quantiles_at(s: np.ndarray, p: Any) -> np.ndarray:
 
 def categorical_profile(name: str, kind: str, dtype: str | None, s: pd.Series, *, top_k: int,
                         reference: ColumnProfile | None = None) -> ColumnProfile:
-    from kiln.data.columns import null_count, value_counts
-
     import numpy as np
+
+    from kiln.data.columns import null_count, value_counts
 
     values, counts = value_counts(s)
     # most frequent first, ties in order of first appearance; all in C, so a column of a
