@@ -15,6 +15,7 @@ from kiln.testing.audit import AuditStoreSuite
 from kiln.testing.data import DataStoreSuite
 from kiln.testing.features import FeatureRegistrySuite, OnlineStoreSuite
 from kiln.testing.metadata import MetadataStoreSuite
+from kiln.testing.monitoring import StatTestSuite
 from kiln.testing.pipelines import ExecutorSuite
 from kiln.testing.serving import ServingStoreSuite
 
@@ -27,4 +28,5 @@ __all__ = [
     "MetadataStoreSuite",
     "OnlineStoreSuite",
     "ServingStoreSuite",
+    "StatTestSuite",
 ]
