@@ -159,6 +159,8 @@ def test_datetime_columns_are_skipped_and_results_round_trip() -> None:
     res = detect_drift(ref, cur)
     assert res.skipped_columns == ["t"] and [c.column for c in res.columns] == ["x"]
     assert DriftResult.from_dict(res.to_dict()) == res
+    stored = Profile.from_frame(ref).to_dict()
+    assert detect_drift(stored, cur) == res
 
 
 def test_window_profiles_give_the_same_verdict_as_frames(reference: Profile) -> None:

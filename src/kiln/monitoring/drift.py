@@ -188,10 +188,12 @@ class DriftResult:
                    list(data.get("skipped_columns", [])))
 
 
-def detect_drift(reference: Profile | pd.DataFrame, current: pd.DataFrame | Profile, *,
+def detect_drift(reference: Profile | pd.DataFrame | dict[str, Any],
+                 current: pd.DataFrame | Profile, *,
                  columns: Sequence[str] | None = None,
                  config: DriftConfig | None = None) -> DriftResult:
-    """Test each column of ``current`` against ``reference`` (see the module docstring).
+    """Test each column of ``current`` against ``reference`` (see the module docstring);
+    ``reference`` may also be a stored profile's ``to_dict()`` form.
 
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
@@ -206,6 +208,8 @@ def detect_drift(reference: Profile | pd.DataFrame, current: pd.DataFrame | Prof
     cfg = config or DriftConfig()
     if isinstance(reference, pd.DataFrame):
         reference = Profile.from_frame(reference)
+    elif isinstance(reference, dict):
+        reference = Profile.from_dict(reference)
     if not isinstance(reference, Profile):
         raise InvalidArgumentError(
             f"reference must be a Profile or a pandas DataFrame, not {type(reference).__name__}")
