@@ -212,7 +212,8 @@ def detect_drift(reference: Profile | pd.DataFrame | dict[str, Any],
         reference = Profile.from_dict(reference)
     if not isinstance(reference, Profile):
         raise InvalidArgumentError(
-            f"reference must be a Profile or a pandas DataFrame, not {type(reference).__name__}")
+            f"reference must be a Profile, its dict or a pandas DataFrame, not "
+            f"{type(reference).__name__}")
     names = list(reference.columns) if columns is None else [str(c) for c in columns]
     unknown = [c for c in names if c not in reference.columns]
     if unknown:
