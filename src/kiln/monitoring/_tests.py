@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 PSI_BINS = 10
 PSI_EPS = 1e-4
+PSEUDO_SAMPLE = 20_000  # points standing for a window known only by its own sketch
 
 
 class Grid:
@@ -74,13 +75,21 @@ def _need_quantiles(col: ColumnProfile) -> list[float]:
 
 
 def _approximate(col: ColumnProfile, u: np.ndarray) -> Grid:
-    """Counts on ``u`` read off a quantile sketch (used only for profiles made without
-    the reference, e.g. a merge of profiles with different grids)."""
+    """Counts on ``u`` for a profile made without the reference (e.g. a merge of profiles
+    with different grids): read off its own grid's CDF (exact at its points, point masses
+    kept) or else its quantile sketch, through a fine pseudo-sample."""
     import numpy as np
 
-    q = np.asarray(_need_quantiles(col), dtype=np.float64)
-    m = 8 * (q.size - 1)
-    pseudo = np.interp((np.arange(m) + 0.5) / m, np.linspace(0.0, 1.0, q.size), q)
+    m = PSEUDO_SAMPLE
+    probabilities = (np.arange(m) + 0.5) / m
+    if col.grid is not None and col.grid_le is not None and col.grid_lt is not None:
+        n = float(col.valid)
+        xs = np.repeat(np.asarray(col.grid, dtype=np.float64), 2)
+        fs = np.column_stack([np.asarray(col.grid_lt), np.asarray(col.grid_le)]).ravel() / n
+        pseudo = np.interp(probabilities, fs, xs)
+    else:
+        q = np.asarray(_need_quantiles(col), dtype=np.float64)
+        pseudo = np.interp(probabilities, np.linspace(0.0, 1.0, q.size), q)
     w = col.valid / m
     le = np.searchsorted(pseudo, u, side="right")
     lt = np.searchsorted(pseudo, u, side="left")
