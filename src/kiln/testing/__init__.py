@@ -14,6 +14,7 @@ from kiln.testing.artifacts import ArtifactStoreSuite
 from kiln.testing.audit import AuditStoreSuite
 from kiln.testing.data import DataStoreSuite
 from kiln.testing.features import FeatureRegistrySuite, OnlineStoreSuite
+from kiln.testing.flavors import FlavorCase, FlavorSuite
 from kiln.testing.metadata import MetadataStoreSuite
 from kiln.testing.pipelines import ExecutorSuite
 from kiln.testing.serving import ServingStoreSuite
@@ -24,6 +25,8 @@ __all__ = [
     "DataStoreSuite",
     "ExecutorSuite",
     "FeatureRegistrySuite",
+    "FlavorCase",
+    "FlavorSuite",
     "MetadataStoreSuite",
     "OnlineStoreSuite",
     "ServingStoreSuite",

@@ -1,21 +1,26 @@
-"""The scikit-learn flavor: any estimator or pipeline, pickled."""
+"""The scikit-learn flavor: any estimator or pipeline, saved with skops (safe) when installed.
+
+skops writes a zip of plain data plus the names of the types to rebuild; loading
+imports only scikit-learn's, numpy's and scipy's own types unless the registry's
+trust check (:mod:`kiln.registry.trust`) allows the others. Without skops, or for
+versions logged before it, the model is a pickle: loading it runs whatever code
+it names, so it is loaded only from a store the user trusts.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import pickle
 import sys
 from pathlib import Path
 from typing import Any
 
-_FILE = "model.pkl"
+_PICKLE = "model.pkl"
+_SKOPS = "model.skops"
 
 
 class SklearnFlavor:
-    """Saves scikit-learn estimators with pickle protocol 5.
-
-    Like any pickle, load only models from a registry you trust: the artifact
-    hash check guarantees the bytes are the ones logged, not who logged them.
-    """
+    """Saves scikit-learn estimators with skops (or pickle protocol 5 without it)."""
 
     name = "sklearn"
 
@@ -30,9 +35,16 @@ class SklearnFlavor:
         return False
 
     def save(self, model: object, path: Path) -> dict[str, Any]:
-        with open(path / _FILE, "wb") as f:
-            pickle.dump(model, f, protocol=5)
-        meta: dict[str, Any] = {"file": _FILE, "class": _qualname(model)}
+        meta: dict[str, Any] = {"class": _qualname(model)}
+        if importlib.util.find_spec("skops") is not None:
+            import skops.io
+
+            skops.io.dump(model, path / _SKOPS)
+            meta.update(file=_SKOPS, format="skops")
+        else:
+            with open(path / _PICKLE, "wb") as f:
+                pickle.dump(model, f, protocol=5)
+            meta.update(file=_PICKLE, format="pickle")
         try:
             from importlib.metadata import version
 
@@ -41,9 +53,27 @@ class SklearnFlavor:
             pass
         return meta
 
+    def unsafe_content(self, path: Path, meta: dict[str, Any]) -> list[str]:
+        if _format(meta) == "pickle":
+            return ["pickle"]
+        import skops.io
+
+        return list(skops.io.get_untrusted_types(file=path / meta["file"]))
+
     def load(self, path: Path, meta: dict[str, Any]) -> Any:
-        with open(path / meta.get("file", _FILE), "rb") as f:
+        file = path / meta.get("file", _PICKLE)
+        if _format(meta) == "skops":
+            import skops.io
+
+            # the registry's trust check has accepted these types before load() runs
+            return skops.io.load(file, trusted=skops.io.get_untrusted_types(file=file))
+        with open(file, "rb") as f:
             return pickle.load(f)
+
+
+def _format(meta: dict[str, Any]) -> str:
+    # versions logged before skops have no "format": they are pickles
+    return str(meta.get("format", "pickle"))
 
 
 def _qualname(obj: object) -> str:

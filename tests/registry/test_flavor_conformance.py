@@ -1,0 +1,49 @@
+"""Every in-tree flavor passes the flavor conformance kit (kiln.testing.flavors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flavor_models import (
+    data,
+    keras_model,
+    lightgbm_model,
+    lightgbm_regressor,
+    sklearn_model,
+    torch_mlp,
+    torch_state_dict_model,
+    xgboost_model,
+)
+
+from kiln.testing import FlavorCase, FlavorSuite
+
+
+def _example() -> Any:
+    return data()[0].head(5)
+
+
+def _onnx_model() -> Any:
+    from skl2onnx import to_onnx
+
+    return to_onnx(sklearn_model(), _example().to_numpy("float32"), options={"zipmap": False})
+
+
+CASES = {
+    "sklearn": lambda: FlavorCase("sklearn", sklearn_model(), _example()),
+    "xgboost": lambda: FlavorCase("xgboost", xgboost_model(), _example()),
+    "lightgbm": lambda: FlavorCase("lightgbm", lightgbm_model(), _example()),
+    "lightgbm-regressor": lambda: FlavorCase("lightgbm", lightgbm_regressor(), _example()),
+    "torch-script": lambda: FlavorCase("torch", torch_mlp(), _example().to_numpy("float32")),
+    "torch-state-dict": lambda: FlavorCase("torch", torch_state_dict_model(),
+                                           _example().to_numpy("float32")),
+    "keras": lambda: FlavorCase("keras", keras_model(), _example().to_numpy("float32"),
+                                rtol=1e-5, atol=1e-6),
+    "onnx": lambda: FlavorCase("onnx", _onnx_model(), _example()),
+}
+
+
+class TestInTreeFlavors(FlavorSuite):
+    @pytest.fixture(params=sorted(CASES))
+    def case(self, request: pytest.FixtureRequest) -> FlavorCase:
+        return CASES[request.param]()
