@@ -82,13 +82,14 @@ class TorchFlavor:
         if meta.get("format") == "torchscript":
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return TorchPredictor(torch.jit.load(str(path / meta["file"]), map_location="cpu"))
+                scripted = torch.jit.load(  # type: ignore[no-untyped-call]
+                    str(path / meta["file"]), map_location="cpu")
+                return TorchPredictor(scripted)
         module_name, _, qualname = str(meta["class"]).partition(":")
         target: Any = importlib.import_module(module_name)
         for part in qualname.split("."):
             target = getattr(target, part)
         module = target(**meta.get("init_kwargs", {}))
-        state = torch.load(  # type: ignore[no-untyped-call]
-            path / meta["file"], map_location="cpu", weights_only=True)
+        state = torch.load(path / meta["file"], map_location="cpu", weights_only=True)
         module.load_state_dict(state)
         return TorchPredictor(module)

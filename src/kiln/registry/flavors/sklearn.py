@@ -39,7 +39,7 @@ class SklearnFlavor:
         if importlib.util.find_spec("skops") is not None:
             import skops.io
 
-            skops.io.dump(model, path / _SKOPS)
+            (path / _SKOPS).write_bytes(_stable_zip(skops.io.dumps(model)))
             meta.update(file=_SKOPS, format="skops")
         else:
             with open(path / _PICKLE, "wb") as f:
@@ -69,6 +69,34 @@ class SklearnFlavor:
             return skops.io.load(file, trusted=skops.io.get_untrusted_types(file=file))
         with open(file, "rb") as f:
             return pickle.load(f)
+
+
+def _stable_zip(data: bytes) -> bytes:
+    """The skops archive with the same bytes for the same model: skops names its arrays and
+    memo entries by ``id()`` and stamps the time; renumber them in order and fix the time
+    (equal models then share one content-addressed artifact)."""
+    import io
+    import re
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    schema = source.read("schema.json").decode()
+    ids: dict[str, str] = {}
+
+    def renumber(match: re.Match[str]) -> str:
+        new = ids.setdefault(match.group(2), str(len(ids) + 1))
+        return f"{match.group(1)}{new}{match.group(3)}"
+
+    pattern = re.compile(r'("__id__": |")(\d{5,})(\.npy"|,|\n|})')
+    schema = pattern.sub(renumber, schema)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        names = {n: (ids.get(n.removesuffix(".npy"), n.removesuffix(".npy")) + ".npy"
+                     if n.endswith(".npy") else n) for n in source.namelist()}
+        for name in sorted(names, key=lambda n: names[n]):
+            body = schema.encode() if name == "schema.json" else source.read(name)
+            target.writestr(zipfile.ZipInfo(names[name], (1980, 1, 1, 0, 0, 0)), body)
+    return out.getvalue()
 
 
 def _format(meta: dict[str, Any]) -> str:
