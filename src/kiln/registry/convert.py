@@ -183,7 +183,9 @@ def _torch(model: Any, matrix: Any) -> Any:
 def _xgboost(model: Any, matrix: Any) -> Any:
     import onnxmltools
 
-    raw = getattr(model, "booster", model)  # BoosterPredictor or a scikit-learn-API model
+    from kiln.registry.flavors.xgboost import BoosterPredictor
+
+    raw = model.booster if isinstance(model, BoosterPredictor) else model
     return onnxmltools.convert_xgboost(raw, initial_types=_initial_types(matrix))
 
 

@@ -36,7 +36,7 @@ class TorchPredictor:
         matrix = as_matrix(data)
         if not matrix.flags.writeable:  # torch wants to own writable memory
             matrix = matrix.copy()
-        with torch.inference_mode():
+        with torch.no_grad():
             out = self.module(torch.from_numpy(matrix))
         return flat(out.detach().cpu().numpy())
 
