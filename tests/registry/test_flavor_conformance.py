@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flavor_models import (
+
+from kiln.testing import FlavorCase, FlavorSuite
+from kiln.testing.flavor_examples import (
     data,
     keras_model,
     lightgbm_model,
@@ -15,8 +17,6 @@ from flavor_models import (
     torch_state_dict_model,
     xgboost_model,
 )
-
-from kiln.testing import FlavorCase, FlavorSuite
 
 
 def _example() -> Any:
@@ -44,6 +44,7 @@ CASES = {
 
 
 class TestInTreeFlavors(FlavorSuite):
-    @pytest.fixture(params=sorted(CASES))
+    @pytest.fixture(params=[pytest.param(c, marks=pytest.mark.slow) if c == "keras" else c
+                            for c in sorted(CASES)])
     def case(self, request: pytest.FixtureRequest) -> FlavorCase:
         return CASES[request.param]()

@@ -11,12 +11,18 @@ from typing import Any
 
 import numpy as np
 import pytest
-from flavor_models import data, lightgbm_model, sklearn_model, torch_mlp, xgboost_model
 
 from kiln.exceptions import InvalidArgumentError
 from kiln.registry.convert import RELATION, ConversionError, convert_to_onnx
 from kiln.registry.inference import load_for_inference, onnx_conversion
 from kiln.settings import Settings
+from kiln.testing.flavor_examples import (
+    data,
+    lightgbm_model,
+    sklearn_model,
+    torch_mlp,
+    xgboost_model,
+)
 from kiln.workspace import Workspace
 
 SOURCES = {
@@ -70,7 +76,7 @@ def test_bad_input_registers_nothing(ws: Workspace) -> None:
     with pytest.raises(ConversionError, match="no input example"):
         convert_to_onnx(ws, "plain", 1)
     ws.log_model(None, sklearn_model(), "clf", input_example=X[:5])
-    with pytest.raises(ConversionError, match="differs from the model by .* > tolerance"):
+    with pytest.raises(ConversionError, match=r"differs from the model by .* > tolerance"):
         convert_to_onnx(ws, "clf", 1, tolerance=1e-300)
     with pytest.raises(InvalidArgumentError, match="tolerance -1"):
         convert_to_onnx(ws, "clf", 1, tolerance=-1)

@@ -6,10 +6,10 @@ import pickle
 from pathlib import Path
 
 import pytest
-from flavor_models import data, sklearn_model, xgboost_model
 
 from kiln.exceptions import UntrustedModelError
 from kiln.settings import Settings
+from kiln.testing.flavor_examples import data, sklearn_model, xgboost_model
 from kiln.workspace import Workspace
 
 

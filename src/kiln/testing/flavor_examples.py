@@ -1,4 +1,8 @@
-"""Tiny fitted models of every flavor, shared by the flavor tests (not a test module)."""
+"""Tiny fitted models of every in-tree flavor, for the flavor tests and benchmarks.
+
+Imports torch (the state_dict example's class must be importable by name); the other
+frameworks are imported by the function that builds their model.
+"""
 
 from __future__ import annotations
 
@@ -64,7 +68,7 @@ class Scaled(torch.nn.Module):
         super().__init__()
         self.init_kwargs = {"features": features, "scale": scale}
         self.linear = torch.nn.Linear(features, 2)
-        self.act = lambda t: torch.tanh(t) * scale
+        self.act: Any = lambda t: torch.tanh(t) * scale
 
     def forward(self, x: Any) -> Any:
         return self.act(self.linear(x))
