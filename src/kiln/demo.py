@@ -39,6 +39,7 @@ class DemoResult:
     data: DataStageResult | None = None
     serving: Any = None
     governance: Any = None
+    flavors: Any = None
 
 
 def run_demo(ws: Workspace, console: Console) -> DemoResult:
@@ -100,6 +101,9 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
     from kiln.serving.demo import run_serving_demo
 
     result.serving = run_serving_demo(ws, console, MODEL_NAME, EXPERIMENT, X_test, y_test)
+    from kiln.registry.demo_flavors import flavors_stage
+
+    result.flavors = flavors_stage(ws, console, X_train, X_test, y_train, y_test)
     return result
 
 
