@@ -5,6 +5,12 @@ imports only scikit-learn's, numpy's and scipy's own types unless the registry's
 trust check (:mod:`kiln.registry.trust`) allows the others. Without skops, or for
 versions logged before it, the model is a pickle: loading it runs whatever code
 it names, so it is loaded only from a store the user trusts.
+
+A pickle copy is kept beside the skops file and used only when the registry has
+already decided the bundle is trusted (you wrote it, or ``KILN_TRUST`` names its
+writer): importing skops imports every scikit-learn module (and torch, when
+installed, through scikit-learn's array-API shim), seconds that a model server's
+launch should not pay for its own models. Everyone else's bundles load through skops.
 """
 
 from __future__ import annotations
@@ -40,11 +46,11 @@ class SklearnFlavor:
             import skops.io
 
             (path / _SKOPS).write_bytes(_stable_zip(skops.io.dumps(model)))
-            meta.update(file=_SKOPS, format="skops")
+            meta.update(file=_SKOPS, format="skops", trusted_copy=_PICKLE)
         else:
-            with open(path / _PICKLE, "wb") as f:
-                pickle.dump(model, f, protocol=5)
             meta.update(file=_PICKLE, format="pickle")
+        with open(path / _PICKLE, "wb") as f:
+            pickle.dump(model, f, protocol=5)
         try:
             from importlib.metadata import version
 
@@ -62,7 +68,10 @@ class SklearnFlavor:
 
     def load(self, path: Path, meta: dict[str, Any]) -> Any:
         file = path / meta.get("file", _PICKLE)
-        if _format(meta) == "skops":
+        copy = meta.get("trusted_copy")
+        if meta.get("trusted") and copy and (path / copy).is_file():
+            file = path / copy  # the registry trusts this bundle: the fast pickle copy
+        elif _format(meta) == "skops":
             import skops.io
 
             # the registry's trust check has accepted these types before load() runs
