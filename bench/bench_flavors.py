@@ -120,7 +120,7 @@ def main() -> None:
     X, y = data()
     row = X[:1]
     results: dict[str, Any] = {}
-    started = time.time()
+    started, load_start = time.time(), os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace(home=Path(tmp) / ".kiln")
         for name, (model, native) in models(X, y).items():
@@ -157,7 +157,8 @@ def main() -> None:
     report = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "mode": "quick" if args.quick else "full",
-        "load_before": os.getloadavg(),
+        "load_start": load_start,
+        "load_end": os.getloadavg(),
         "duration_s": time.time() - started,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "onnxruntime": onnxruntime.__version__,
