@@ -18,6 +18,7 @@ from kiln.registry.inference import load_for_inference, onnx_conversion
 from kiln.settings import Settings
 from kiln.testing.flavor_examples import (
     data,
+    keras_model,
     lightgbm_model,
     sklearn_model,
     torch_mlp,
@@ -30,10 +31,12 @@ SOURCES = {
     "torch": (torch_mlp, lambda X: X.to_numpy("float32")),
     "xgboost": (xgboost_model, lambda X: X),
     "lightgbm": (lightgbm_model, lambda X: X),
+    "keras": (keras_model, lambda X: X.to_numpy("float32")),
 }
 
 
-@pytest.mark.parametrize("framework", sorted(SOURCES))
+@pytest.mark.parametrize("framework", [pytest.param(f, marks=pytest.mark.slow) if f == "keras"
+                                       else f for f in sorted(SOURCES)])
 def test_convert_checks_registers_and_links(ws: Workspace, framework: str) -> None:
     build, shape = SOURCES[framework]
     X = shape(data()[0])
@@ -70,7 +73,7 @@ def test_bad_input_registers_nothing(ws: Workspace) -> None:
     X = data()[0]
     ws.log_model(None, lambda df: [1] * len(df), "rule", input_example=X[:5])
     with pytest.raises(ConversionError, match=r"flavor 'pyfunc' has no ONNX converter; "
-                                              "accepted: lightgbm, sklearn, torch, xgboost"):
+                                              "accepted: keras, lightgbm, sklearn, torch, xgboost"):
         convert_to_onnx(ws, "rule", 1)
     ws.log_model(None, sklearn_model(), "plain")  # no input example
     with pytest.raises(ConversionError, match="no input example"):

@@ -1,10 +1,10 @@
 """Convert a registered model version to ONNX, check it, and register it as a new version.
 
 ``convert_to_onnx(ws, "churn-clf", 3)`` loads version 3, converts it with the converter
-of its framework (scikit-learn: skl2onnx; PyTorch: ``torch.onnx.export``; XGBoost and
-LightGBM: onnxmltools), runs both on the version's input example and compares: class
-labels must be equal, every number (predictions, probabilities) within ``tolerance``
-(absolute; converted graphs compute in float32). Only a passed check registers the ONNX
+of its framework (scikit-learn: skl2onnx; PyTorch and Keras on the torch backend:
+``torch.onnx.export``; XGBoost and LightGBM: onnxmltools), runs both on the version's
+input example and compares: class labels must be equal, every number (predictions,
+probabilities) within ``tolerance`` (absolute; converted graphs compute in float32). Only a passed check registers the ONNX
 model, as the next version of the same model, with a lineage edge
 ``model_version:NAME/3 --converted_to_onnx--> model_version:NAME/4``; the ONNX file's
 metadata and the version's description record what it was converted from and the check.
@@ -168,16 +168,30 @@ def _sklearn(model: Any, matrix: Any) -> Any:
 
 
 def _torch(model: Any, matrix: Any) -> Any:
+    return _export_torch(model.module, matrix)
+
+
+def _export_torch(module: Any, matrix: Any) -> Any:
     import io
 
     import onnx
     import torch
 
     buffer: Any = io.BytesIO()
-    torch.onnx.export(model.module, (torch.from_numpy(matrix),), buffer, input_names=["input"],
+    torch.onnx.export(module, (torch.from_numpy(matrix),), buffer, input_names=["input"],
                       output_names=["output"], dynamo=False,
                       dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
     return onnx.load_model_from_string(buffer.getvalue())
+
+
+def _keras(model: Any, matrix: Any) -> Any:
+    """Keras 3 on the PyTorch backend: the model is a ``torch.nn.Module``, exported as one."""
+    from kiln.registry.flavors.keras import import_keras
+
+    if import_keras().backend.backend() != "torch":
+        raise ConversionError("Keras models convert to ONNX on the torch backend only "
+                              "(KERAS_BACKEND=torch)")
+    return _export_torch(model.model, matrix)
 
 
 def _xgboost(model: Any, matrix: Any) -> Any:
@@ -199,6 +213,7 @@ def _lightgbm(model: Any, matrix: Any) -> Any:
 CONVERTERS: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
     "sklearn": ("skl2onnx", _sklearn),
     "torch": ("torch.onnx.export", _torch),
+    "keras": ("torch.onnx.export", _keras),
     "xgboost": ("onnxmltools", _xgboost),
     "lightgbm": ("onnxmltools", _lightgbm),
 }
