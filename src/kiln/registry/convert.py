@@ -4,8 +4,9 @@
 of its framework (scikit-learn: skl2onnx; PyTorch and Keras on the torch backend:
 ``torch.onnx.export``; XGBoost and LightGBM: onnxmltools), runs both on the version's
 input example and compares: class labels must be equal, every number (predictions,
-probabilities) within ``tolerance`` (absolute; converted graphs compute in float32). Only a passed check registers the ONNX
-model, as the next version of the same model, with a lineage edge
+probabilities) within ``tolerance`` (absolute; converted graphs compute in float32).
+Only a passed check registers the ONNX model, as the next version of the same model,
+with a lineage edge
 ``model_version:NAME/3 --converted_to_onnx--> model_version:NAME/4``; the ONNX file's
 metadata and the version's description record what it was converted from and the check.
 Serving prefers such a version's ONNX path (:mod:`kiln.registry.inference`).
