@@ -48,3 +48,10 @@ class TestInTreeFlavors(FlavorSuite):
                             for c in sorted(CASES)])
     def case(self, request: pytest.FixtureRequest) -> FlavorCase:
         return CASES[request.param]()
+
+
+def test_torch_signature_is_a_tensor_spec(ws: Any) -> None:
+    """Array input examples give tensor specs (dtype and shape, batch dimension free)."""
+    mv = ws.log_model(None, torch_mlp(), "mlp", input_example=_example().to_numpy("float32"))
+    assert mv.signature.inputs == [{"type": "tensor", "dtype": "float32", "shape": [-1, 6]}]
+    assert mv.signature.outputs == [{"name": "prediction", "type": "float"}]
