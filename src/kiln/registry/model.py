@@ -142,12 +142,11 @@ def load_folder(
     """Load a bundle already written to ``path`` (trust checked as in :func:`load_bundle`)."""
     from kiln.registry.flavors import get_flavor
     from kiln.registry.flavors.base import unsafe_content
+    from kiln.registry.trust import is_trusted, refuse
 
     meta = json.loads((path / META_FILE).read_text())
     flavor = get_flavor(meta["flavor"])
     flavor_meta = meta.get("flavor_meta", {})
-    from kiln.registry.trust import is_trusted, refuse
-
     # without a user to check for, the caller vouches for the bundle (its own cache...)
     allowed = user is None or is_trusted(writer, user, trusted)
     if not allowed:
