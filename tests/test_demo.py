@@ -41,6 +41,9 @@ def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:
     assert model["versions"][0]["run_id"] == best["run_id"]
     assert "200 rows for 200 requests" in out.stdout
     assert "every request is in the log" in out.stdout
+    flat = " ".join(out.stdout.split())
+    assert "converted: breast-cancer-lgbm v1 (lightgbm, onnxmltools) -> ONNX v2" in flat
+    assert "<= tolerance 1e-04" in flat
     dep = json.loads(subprocess.run([*cli, "deploy", "show", "breast-cancer", "--json"],
                                     capture_output=True, text=True, env=env, check=True).stdout)
     assert [r["weight"] for r in dep["routes"]] == [90, 10] and len(dep["shadows"]) == 1

@@ -2,7 +2,8 @@
 
 Every ``fit`` of a scikit-learn estimator (outside another patched ``fit``)
 records its parameters, training metrics and the fitted model on the active
-run, or on a new run when none is active.
+run, or on a new run when none is active. XGBoost, LightGBM and Keras training,
+when those are imported, is logged per iteration (``kiln.tracking.autolog_frameworks``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ def autolog(
     >>> kiln.autolog()  # doctest: +SKIP
     >>> LogisticRegression().fit(X, y)  # a run with params, training metrics and the model
     """
+    from kiln.tracking import autolog_frameworks
+
     if disable:
+        autolog_frameworks.disable()
         for cls, original in _PATCHED.items():
             setattr(cls, "fit", original)  # noqa: B010 - classes are only known at run time
         _PATCHED.clear()
@@ -41,6 +45,7 @@ def autolog(
         if cls not in _PATCHED and "fit" in cls.__dict__:
             _PATCHED[cls] = cls.__dict__["fit"]
             setattr(cls, "fit", _patched_fit(cls.__dict__["fit"]))  # noqa: B010
+    autolog_frameworks.enable(dict(_OPTIONS))
 
 
 def _estimator_classes() -> list[type]:

@@ -40,6 +40,7 @@ class DemoResult:
     serving: Any = None
     governance: Any = None
     monitoring: Any = None
+    flavors: Any = None
 
 
 def run_demo(ws: Workspace, console: Console) -> DemoResult:
@@ -104,6 +105,8 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
     from kiln.monitoring.demo import loop_stage
 
     result.monitoring = loop_stage(ws, console, result.best_run_id, X, y)
+    from kiln.registry.demo_flavors import flavors_stage
+    result.flavors = flavors_stage(ws, console, X_train, X_test, y_train, y_test)
     return result
 
 

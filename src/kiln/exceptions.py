@@ -17,6 +17,7 @@ The tree::
     │   └── StepTimeoutError       a step attempt ran longer than its timeout
     ├── AuthenticationError        no API token, or a wrong or revoked one (HTTP 401)
     └── PermissionDeniedError      a role or ownership that does not allow the call (HTTP 403)
+        └── UntrustedModelError    a pickle-based model written by someone else, not trusted
 
 The CLI prints ``error: <message>`` and exits 2 for any of them; nothing else
 is caught, so a real bug still shows its traceback.
@@ -83,6 +84,10 @@ class PermissionDeniedError(KilnError):
     """The caller's role (viewer, editor, admin) or model ownership does not allow the call."""
 
 
+class UntrustedModelError(PermissionDeniedError):
+    """A model bundle that runs code on loading, written by another user and not trusted."""
+
+
 __all__ = [
     "ArtifactCorruptedError",
     "AuthenticationError",
@@ -99,4 +104,5 @@ __all__ = [
     "SignatureError",
     "StepTimeoutError",
     "StoreUnavailableError",
+    "UntrustedModelError",
 ]

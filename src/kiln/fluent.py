@@ -263,6 +263,7 @@ def get_model_version(name: str, version: int | str) -> ModelVersion:
     return get_workspace().get_model_version(name, version)
 
 
-def load_model(uri: str) -> LoadedModel:
-    """Load ``models:/NAME@ALIAS``, ``models:/NAME/VERSION`` or ``runs:/RUN_ID/model``."""
-    return get_workspace().load_model(uri)
+def load_model(uri: str, *, trusted: bool = False) -> LoadedModel:
+    """Load ``models:/NAME@ALIAS``, ``models:/NAME/VERSION`` or ``runs:/RUN_ID/model``
+    (a pickle another user wrote only with ``trusted=True``: see ``kiln.registry.trust``)."""
+    return get_workspace().load_model(uri, trusted=trusted)

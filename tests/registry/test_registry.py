@@ -96,7 +96,7 @@ def test_tampered_model_is_refused(ws: Workspace, data: tuple[pd.DataFrame, pd.S
     with kiln.start_run(experiment="bc"):
         mv = kiln.log_model(model, name="bc-clf", input_example=X[:5])
     assert mv is not None and isinstance(ws.artifacts, LocalArtifactStore)
-    pkl = read_manifest(ws.artifacts, mv.artifact)["model.pkl"]["sha256"]
+    pkl = read_manifest(ws.artifacts, mv.artifact)["model.skops"]["sha256"]
     path = ws.artifacts.path_of(pkl)
     path.write_bytes(path.read_bytes()[:-10])
     with pytest.raises(ArtifactCorruptedError, match=pkl):

@@ -146,6 +146,30 @@ def delete_alias(name: str, alias_name: str) -> None:
     click.echo(f"deleted {name}@{alias_name}")
 
 
+@models.command("convert")
+@click.argument("name")
+@click.argument("version")
+@click.option("--to", "target", type=click.Choice(["onnx"]), required=True,
+              help="The format to convert to.")
+@click.option("--tolerance", type=float, default=None, show_default="1e-4",
+              help="Largest absolute difference accepted on the input example.")
+@click.option("--trusted", is_flag=True, help="Load a pickle another user wrote.")
+@json_option
+def convert(name: str, version: str, target: str, tolerance: float | None, trusted: bool,
+            as_json: bool) -> None:
+    """Convert version VERSION of model NAME to ONNX, check it, register it as a new version."""
+    from kiln.registry.convert import DEFAULT_TOLERANCE, convert_to_onnx
+
+    done = convert_to_onnx(workspace(), name, version, trusted=trusted,
+                           tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance)
+    if as_json:
+        emit_json({"source": _version_json(done.source), "target": _version_json(done.target),
+                   "converter": done.converter, "tolerance": done.tolerance,
+                   "max_abs_diff": done.max_abs_diff, "rows": done.rows})
+        return
+    click.echo(f"converted {done.summary}")
+
+
 def _add_governance_commands() -> None:
     from kiln.cli.model_gates import COMMANDS
 

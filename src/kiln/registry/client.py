@@ -69,14 +69,13 @@ class RegistryClient(WorkspaceCore):
             import tempfile
             from pathlib import Path
 
-            from kiln.registry.model import load_folder
+            from kiln.registry.model import read_meta
 
             with tempfile.TemporaryDirectory() as tmp:
                 folder = self.download_run_model(ref.run_id, ref.path, Path(tmp))
-                loaded = load_folder(folder)
+                flavor, signature = read_meta(folder)  # registering never unpickles
                 tree = put_tree(self.artifacts, folder).sha256
-            return self._register(name, tree, loaded.flavor, loaded.signature, ref.run_id,
-                                  description)
+            return self._register(name, tree, flavor, signature, ref.run_id, description)
         mv = self.get_model_version_by_uri(model_uri)
         return self._register(name, mv.artifact, mv.flavor, mv.signature, mv.run_id, description)
 
@@ -146,9 +145,13 @@ class RegistryClient(WorkspaceCore):
         return self.store.alias_history(check_name(name), alias)
 
     # -- loading ----------------------------------------------------------------------
-    def load_model(self, uri: str) -> LoadedModel:
+    def load_model(self, uri: str, *, trusted: bool = False) -> LoadedModel:
         """Load ``models:/NAME@ALIAS``, ``models:/NAME/VERSION`` or ``runs:/RUN_ID/model``;
-        every file's sha256 is verified first."""
+        every file's sha256 is verified first.
+
+        A bundle that runs code on loading (a pickle) written by another user is refused
+        unless ``trusted=True`` or ``KILN_TRUST`` names its writer (:mod:`kiln.registry.trust`).
+        """
         from kiln.registry.model import load_bundle, load_folder
 
         ref = parse_model_uri(uri)
@@ -156,11 +159,14 @@ class RegistryClient(WorkspaceCore):
             import tempfile
             from pathlib import Path
 
+            writer = self.store.get_run(ref.run_id).user
             with tempfile.TemporaryDirectory() as tmp:
                 folder = self.download_run_model(ref.run_id, ref.path, Path(tmp))
-                return load_folder(folder, uri=uri)
+                return load_folder(folder, uri=uri, user=self.user, writer=writer,
+                                   trusted=trusted)
         mv = self.get_model_version_by_uri(uri)
-        return load_bundle(self.artifacts, mv.artifact, mv, uri)
+        return load_bundle(self.artifacts, mv.artifact, mv, uri, user=self.user, writer=mv.user,
+                           trusted=trusted)
 
     def download_run_model(self, run_id: str, path: str, dest: Any) -> Any:
         """Write the model logged by ``run_id`` under ``path`` into ``dest``."""

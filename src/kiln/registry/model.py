@@ -78,10 +78,12 @@ def save_model(
     ``input_example`` when none is given."""
     from kiln import __version__
     from kiln.registry.flavors import detect_flavor, get_flavor
+    from kiln.registry.flavors.base import wrap
 
     chosen = get_flavor(flavor) if flavor else detect_flavor(model)
     if signature is None and input_example is not None:
-        predict = getattr(model, "predict", None) or model
+        wrapped = wrap(chosen, model)
+        predict = getattr(wrapped, "predict", None) or wrapped
         output = predict(input_example) if callable(predict) else None
         signature = infer_signature(input_example, output)
     with tempfile.TemporaryDirectory(prefix="kiln-model-") as tmp:
@@ -109,28 +111,73 @@ def load_bundle(
     tree: str,
     model_version: ModelVersion | None = None,
     uri: str | None = None,
+    *,
+    user: str | None = None,
+    writer: str | None = None,
+    trusted: bool = False,
 ) -> LoadedModel:
-    """Fetch a bundle (every file's hash verified) and load it with its flavor."""
+    """Fetch a bundle (every file's hash verified) and load it with its flavor.
+
+    When ``user`` is given, a bundle that runs code on loading is refused unless
+    ``writer`` is that user or it is trusted (:mod:`kiln.registry.trust`)."""
     from kiln.artifacts.tree import get_tree
 
     tmp = Path(tempfile.mkdtemp(prefix="kiln-load-"))
     try:
         get_tree(artifacts, tree, tmp)
-        return load_folder(tmp, model_version, uri)
+        return load_folder(tmp, model_version, uri, user=user, writer=writer, trusted=trusted)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 def load_folder(
-    path: Path, model_version: ModelVersion | None = None, uri: str | None = None
+    path: Path,
+    model_version: ModelVersion | None = None,
+    uri: str | None = None,
+    *,
+    user: str | None = None,
+    writer: str | None = None,
+    trusted: bool = False,
 ) -> LoadedModel:
-    """Load a bundle already written to ``path``."""
+    """Load a bundle already written to ``path`` (trust checked as in :func:`load_bundle`)."""
     from kiln.registry.flavors import get_flavor
+    from kiln.registry.flavors.base import unsafe_content
+    from kiln.registry.trust import is_trusted, refuse
 
     meta = json.loads((path / META_FILE).read_text())
-    raw = get_flavor(meta["flavor"]).load(path, meta.get("flavor_meta", {}))
+    flavor = get_flavor(meta["flavor"])
+    flavor_meta = meta.get("flavor_meta", {})
+    # without a user to check for, the caller vouches for the bundle (its own cache...)
+    allowed = user is None or is_trusted(writer, user, trusted)
+    if not allowed:
+        content = unsafe_content(flavor, path, flavor_meta)
+        if content:
+            refuse(uri or str(path), flavor.name, content, writer, str(user))
+    # flavors with a faster format for trusted bundles read this flag (sklearn's pickle copy)
+    raw = flavor.load(path, {**flavor_meta, "trusted": allowed})
     sig = Signature.from_dict(meta["signature"]) if meta.get("signature") else None
     return LoadedModel(raw, meta["flavor"], sig, model_version, uri)
+
+
+def read_meta(path: Path) -> tuple[str, Signature | None]:
+    """The flavor name and signature of the bundle in ``path``, without loading the model."""
+    meta = json.loads((path / META_FILE).read_text())
+    sig = Signature.from_dict(meta["signature"]) if meta.get("signature") else None
+    return str(meta["flavor"]), sig
+
+
+def read_example(path: Path) -> Any:
+    """The input example saved with the bundle in ``path`` (a DataFrame or an array), or None."""
+    file = path / EXAMPLE_FILE
+    if not file.is_file():
+        return None
+    import numpy as np
+    import pandas as pd
+
+    data = json.loads(file.read_text())
+    if "columns" in data:
+        return pd.DataFrame(data["data"], columns=data["columns"])
+    return np.asarray(data["data"])
 
 
 def _example_json(example: Any) -> str:

@@ -71,7 +71,9 @@ def batch_predict(
 
     assert isinstance(ws, RegistryClient)
     mv = ws.get_model_version_by_uri(_uri(model_uri))
-    model = ws.load_model(f"models:/{mv.name}/{mv.version}")
+    from kiln.registry.inference import load_for_inference
+
+    model = load_for_inference(ws, mv.name, mv.version)  # ONNX path when checked
     try:
         source = pq.ParquetFile(input_path)
     except Exception as exc:

@@ -158,7 +158,9 @@ class DeploymentRuntime:
     def _served(self, model: str, version: int) -> ServedModel:
         key = (model, version)
         if key not in self._models:
-            loaded = self.ws.load_model(f"models:/{model}/{version}")
+            from kiln.registry.inference import load_for_inference
+
+            loaded = load_for_inference(self.ws, model, version)  # ONNX path when checked
             self._models[key] = ServedModel(model, version, loaded, self.options, self.metrics,
                                             lambda: self.inflight)
         return self._models[key]

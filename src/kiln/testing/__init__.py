@@ -14,6 +14,7 @@ from kiln.testing.artifacts import ArtifactStoreSuite
 from kiln.testing.audit import AuditStoreSuite
 from kiln.testing.data import DataStoreSuite
 from kiln.testing.features import FeatureRegistrySuite, OnlineStoreSuite
+from kiln.testing.flavors import FlavorCase, FlavorSuite
 from kiln.testing.metadata import MetadataStoreSuite
 from kiln.testing.monitoring import MonitoringStoreSuite
 from kiln.testing.monitoring_stats import StatTestSuite
@@ -26,6 +27,8 @@ __all__ = [
     "DataStoreSuite",
     "ExecutorSuite",
     "FeatureRegistrySuite",
+    "FlavorCase",
+    "FlavorSuite",
     "MetadataStoreSuite",
     "MonitoringStoreSuite",
     "OnlineStoreSuite",

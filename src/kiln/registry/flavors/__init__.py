@@ -13,8 +13,15 @@ from kiln.registry.flavors.base import Flavor
 FLAVORS = {
     "sklearn": "kiln.registry.flavors.sklearn:SklearnFlavor",
     "pyfunc": "kiln.registry.flavors.pyfunc:PyfuncFlavor",
+    "torch": "kiln.registry.flavors.pytorch:TorchFlavor",
+    "keras": "kiln.registry.flavors.keras:KerasFlavor",
+    "xgboost": "kiln.registry.flavors.xgboost:XGBoostFlavor",
+    "lightgbm": "kiln.registry.flavors.lightgbm:LightGBMFlavor",
+    "onnx": "kiln.registry.flavors.onnx:OnnxFlavor",
 }
-DETECTION_ORDER = ("sklearn",)
+# Boosters and Keras come before scikit-learn: their scikit-learn-API classes are estimators
+# too, but their native formats are safer and smaller than a generic one.
+DETECTION_ORDER = ("xgboost", "lightgbm", "keras", "torch", "onnx", "sklearn")
 GROUP = "kiln.flavors"
 
 

@@ -34,6 +34,9 @@ class PyfuncFlavor:
             cloudpickle.dump(wrapped, f)
         return {"file": _FILE}
 
+    def unsafe_content(self, path: Path, meta: dict[str, Any]) -> list[str]:
+        return ["cloudpickle"]
+
     def load(self, path: Path, meta: dict[str, Any]) -> Any:
         import pickle
 
