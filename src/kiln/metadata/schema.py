@@ -363,3 +363,20 @@ model_owners = Table(
     Column("name", String(255), primary_key=True),
     Column("user", String(255), primary_key=True),
 )
+
+# Hyperparameter sweeps: each sweep's Optuna study is an append-only journal of operations.
+sweeps = Table(
+    "sweeps",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+sweep_journal = Table(
+    "sweep_journal",
+    metadata,
+    Column("sweep", String(255), ForeignKey("sweeps.name", ondelete="CASCADE"),
+           primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("entry", Text, nullable=False),
+)
