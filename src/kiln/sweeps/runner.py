@@ -232,6 +232,7 @@ class _Driver:
                 for future in finished:
                     self._finish(future, self.running.pop(future))
                 self._beat()
+                self.fail_stale()
         except BaseException as exc:
             for item in self.running.values():
                 self.interrupt(item.trial._trial_id, f"the sweep stopped: {type(exc).__name__}")
@@ -273,9 +274,12 @@ class _Driver:
                         kwargs={})
         try:
             future = self.executor.submit(task, self.ws)
-        except BaseException as exc:
+        except Exception as exc:
             self.study.tell(trial, state=_state("FAIL"))
             self.ws.end_run(run.run_id, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
+            raise
+        except BaseException as exc:  # Ctrl-C inside a trial of the local executor
+            self.interrupt(trial._trial_id, f"the sweep stopped: {type(exc).__name__}")
             raise
         self.running[future] = _Running(trial, run, now)
 

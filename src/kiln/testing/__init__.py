@@ -17,6 +17,7 @@ from kiln.testing.features import FeatureRegistrySuite, OnlineStoreSuite
 from kiln.testing.metadata import MetadataStoreSuite
 from kiln.testing.pipelines import ExecutorSuite
 from kiln.testing.serving import ServingStoreSuite
+from kiln.testing.sweeps import SweepStoreSuite
 
 __all__ = [
     "ArtifactStoreSuite",
@@ -27,4 +28,5 @@ __all__ = [
     "MetadataStoreSuite",
     "OnlineStoreSuite",
     "ServingStoreSuite",
+    "SweepStoreSuite",
 ]
