@@ -79,7 +79,8 @@ _LAZY: dict[str, str] = {
 }
 
 if TYPE_CHECKING:
-    from kiln import data, features, train
+    from kiln import data, features
+    from kiln import train as train
     from kiln.autolog import autolog
     from kiln.exceptions import KilnError
     from kiln.fluent import (
