@@ -218,7 +218,7 @@ def test_cli_run_show_html_and_errors(tmp_path: Path, toy: Path,
     assert out.exit_code == 0, out.output
     assert "Best trial" in out.output and "param x" in out.output and "importance" in out.output
     page = (tmp_path / "report.html").read_text()
-    assert "parcoords" in page and "Optimization History" in page
+    assert "Parallel Coordinate Plot" in page and "Optimization History" in page
     # plotly.js is embedded (its only CDN mention is a map-tiles default), never fetched.
     assert "<script src=" not in page and len(page) > 1_000_000
     out = runner.invoke(cli, ["sweep", "list", "--json"])

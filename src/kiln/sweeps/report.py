@@ -35,15 +35,19 @@ class Sweep:
     >>> # sweep.best_params, sweep.best_value, sweep.best_run_id
     """
 
-    def __init__(self, name: str, workspace: Workspace | None = None) -> None:
+    def __init__(self, name: str, workspace: Workspace | None = None, *,
+                 store: object = None) -> None:
         from kiln import fluent
         from kiln.sweeps.storage import journal_storage
 
         self.name = name
-        self.workspace = workspace or fluent.get_workspace()
-        storage = journal_storage(self.workspace, name)
+        self.workspace: Workspace | None = None
+        if store is None:
+            self.workspace = workspace or fluent.get_workspace()
+            store = self.workspace.store
+        storage = journal_storage(store, name)
         if name not in {s.study_name for s in storage.get_all_studies()}:
-            known = ", ".join(list_sweeps(self.workspace)[:10]) or "none"
+            known = ", ".join(list_sweeps(store)[:10]) or "none"
             raise NotFoundError(f"sweep {name!r} does not exist; sweeps: {known}")
         import optuna
 
@@ -141,18 +145,24 @@ class Sweep:
             ],
         }
 
+    def figures(self, with_importance: bool = True) -> list[Any]:
+        """Plotly figures: optimization history, parallel coordinates and (when known)
+        parameter importance; none before a trial completed."""
+        import optuna.visualization as vis
+
+        if not self.counts()["COMPLETE"]:
+            return []
+        figures = [vis.plot_optimization_history(self.study),
+                   vis.plot_parallel_coordinate(self.study)]
+        if with_importance and self.importance():
+            figures.append(vis.plot_param_importances(self.study))
+        return figures
+
     def to_html(self) -> str:
         """One self-contained page: summary, parallel coordinates, optimization history and
         importance (plotly, its JavaScript embedded: no network needed)."""
-        import optuna.visualization as vis
-
         summary = self.summary()
-        figures = []
-        if summary["counts"]["COMPLETE"]:
-            figures = [vis.plot_optimization_history(self.study),
-                       vis.plot_parallel_coordinate(self.study)]
-            if summary["importance"]:
-                figures.append(vis.plot_param_importances(self.study))
+        figures = self.figures()
         plots = "".join(
             f"<div class=plot>{fig.to_html(full_html=False, include_plotlyjs=(i == 0))}</div>"
             for i, fig in enumerate(figures)
@@ -183,10 +193,11 @@ class Sweep:
         return out
 
 
-def list_sweeps(ws: Workspace) -> list[str]:
+def list_sweeps(source: Workspace | object) -> list[str]:
+    """Names of the sweeps in a workspace's store (or a store), oldest first."""
     from kiln.sweeps.storage import sweep_store
 
-    return [name for name, _ in sweep_store(ws).list_sweeps()]
+    return [name for name, _ in sweep_store(source).list_sweeps()]
 
 
 def _fmt(value: float | None) -> str:

@@ -25,11 +25,12 @@ if TYPE_CHECKING:
     from kiln.workspace import Workspace
 
 
-def sweep_store(ws: Workspace) -> SweepStore:
-    """The workspace's store as a :class:`~kiln.metadata.base.SweepStore`."""
+def sweep_store(source: Workspace | object) -> SweepStore:
+    """The store of a workspace (or a store itself) as a
+    :class:`~kiln.metadata.base.SweepStore`."""
     from kiln.metadata.base import SweepStore
 
-    store = ws.store
+    store = getattr(source, "store", source)
     if not isinstance(store, SweepStore):
         raise ConfigError(
             f"sweeps keep their study in a SQL metadata store; {type(store).__name__} is not "
@@ -62,12 +63,12 @@ _storages: dict[tuple[int, str], JournalStorage] = {}
 _lock = threading.Lock()
 
 
-def journal_storage(ws: Workspace, sweep: str) -> JournalStorage:
-    """The Optuna storage of ``sweep``; one per store and sweep in a process, so each
-    reads only the entries it has not seen yet."""
+def journal_storage(source: Workspace | object, sweep: str) -> JournalStorage:
+    """The Optuna storage of ``sweep`` in a workspace's store (or a store); one per store
+    and sweep in a process, so each reads only the entries it has not seen yet."""
     from optuna.storages import JournalStorage
 
-    store = sweep_store(ws)
+    store = sweep_store(source)
     key = (id(store), sweep)
     with _lock:
         storage = _storages.get(key)
