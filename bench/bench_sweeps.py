@@ -53,8 +53,11 @@ if side.startswith("optuna"):
     if side == "optuna-journal":
         from optuna.storages.journal import JournalFileBackend
         storage = optuna.storages.JournalStorage(JournalFileBackend(f"{home}/journal.log"))
-    study = optuna.create_study(storage=storage, study_name="bench", sampler=optuna.samplers.TPESampler(seed=0),
-                                pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1))
+    # The sampler and pruner kiln's sweeps use (kiln.sweeps.runner).
+    sampler = optuna.samplers.TPESampler(seed=0, constant_liar=True, multivariate=True)
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1)
+    study = optuna.create_study(storage=storage, study_name="bench", sampler=sampler,
+                                pruner=pruner)
     t0 = time.perf_counter()
     study.optimize(objective, n_trials=trials)
     run_s = time.perf_counter() - t0
