@@ -233,3 +233,24 @@ def test_cli_run_show_html_and_errors(tmp_path: Path, toy: Path,
         "log, low, step, type"]
     missing = _kiln(tmp_path, "sweep", "show", "nope")
     assert missing.returncode == 2 and "sweep 'nope' does not exist" in missing.stderr
+
+
+def test_grid_sweep_visits_each_point_once(ws: Workspace) -> None:
+    seen: list[tuple[float, str]] = []
+
+    def train(params: dict[str, object]) -> float:
+        seen.append((float(params["a"]), str(params["b"])))  # type: ignore[arg-type]
+        return float(params["a"])  # type: ignore[arg-type]
+
+    s = sweep(train, {"a": {"type": "float", "low": 0.0, "high": 1.0, "step": 0.5},
+                      "b": ["u", "v"]}, trials=50, executor="local", sampler="grid",
+              pruner="none", name="grid")
+    assert sorted(seen) == [(a, b) for a in (0.0, 0.5, 1.0) for b in ("u", "v")]
+    assert s.counts()["COMPLETE"] == 6 and s.best_value == 0.0
+
+
+def test_sweeps_need_a_sql_store(ws: Workspace) -> None:
+    from kiln.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="SQL metadata store"):
+        Sweep("any", store=object())

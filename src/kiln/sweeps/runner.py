@@ -181,6 +181,13 @@ def run_sweep(
         raise InvalidArgumentError(f"trials={trials!r} is not accepted; give a positive "
                                    "integer")
     ws = ws or fluent.get_workspace()
+    if config.sampler == "grid":
+        import math
+
+        from kiln.sweeps.space import grid_values, space_from_json
+
+        points = math.prod(len(v) for v in grid_values(space_from_json(config.space)).values())
+        trials = min(trials, points)
     exe, slots = _executor(executor, n_jobs)
     study = open_study(ws, config)
     stored = dict(study.user_attrs.get(CONFIG_ATTR, {}))
@@ -275,7 +282,7 @@ class _Driver:
         try:
             future = self.executor.submit(task, self.ws)
         except Exception as exc:
-            self.study.tell(trial, state=_state("FAIL"))
+            self._tell(trial, state=_state("FAIL"))
             self.ws.end_run(run.run_id, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
             raise
         except BaseException as exc:  # Ctrl-C inside a trial of the local executor
@@ -299,16 +306,27 @@ class _Driver:
         state, value = outcome["state"], outcome["value"]
         tags: dict[str, Any] = {"kiln.sweep.state": state}
         if state == "COMPLETE":
-            self.study.tell(item.trial, value)
+            self._tell(item.trial, value)
             tags["kiln.sweep.value"] = value
         elif state == "PRUNED":
-            self.study.tell(item.trial, state=_state("PRUNED"))
+            self._tell(item.trial, state=_state("PRUNED"))
         else:
             item.trial.set_user_attr("kiln_error", (error or "")[:2000])
-            self.study.tell(item.trial, state=_state("FAIL"))
+            self._tell(item.trial, state=_state("FAIL"))
         self.ws.set_tags(item.run.run_id, tags)
         self.ws.end_run(item.run.run_id,
                         RunStatus.FAILED if state == "FAIL" else RunStatus.FINISHED, error)
+
+    def _tell(self, trial: optuna.Trial, value: float | None = None,
+              state: optuna.trial.TrialState | None = None) -> None:
+        try:
+            self.study.tell(trial, value, state=state)
+        except RuntimeError as exc:
+            # The grid sampler calls study.stop() once the grid is done, which only works
+            # inside study.optimize; the trial is stored all the same, and the driver
+            # stops by itself (it runs at most as many trials as the grid has points).
+            if "Study.stop" not in str(exc):
+                raise
 
     def _beat(self) -> None:
         now = time.time()
