@@ -129,3 +129,11 @@ def test_bad_arguments_fail_before_ray_starts(ws: Workspace) -> None:
         kiln.train.distributed(lambda c: None, num_workers=0)
     with pytest.raises(InvalidArgumentError, match="register_as needs model_fn"):
         kiln.train.distributed(lambda c: None, register_as="x")
+
+
+def test_more_workers_than_cpus_is_refused(ray_cpus: None, ws: Workspace) -> None:
+    import kiln
+
+    with pytest.raises(InvalidArgumentError, match="needs 3 CPUs; this Ray has 2"):
+        kiln.train.distributed(lambda c: None, num_workers=3)
+    assert ws.search_run_objects() == []  # nothing was started

@@ -136,6 +136,12 @@ def distributed(
     if not ray.is_initialized():
         ray.init(address=None if executor == "ray" else executor, include_dashboard=False,
                  log_to_driver=False)
+    needed = num_workers * cpus_per_worker
+    available = ray.cluster_resources().get("CPU", 0)
+    if executor == "ray" and available < needed:  # a local Ray would wait forever
+        raise InvalidArgumentError(
+            f"num_workers={num_workers} with cpus_per_worker={cpus_per_worker:g} needs {needed:g} "
+            f"CPUs; this Ray has {available:g}: lower num_workers or cpus_per_worker")
     run = ws.create_run(experiment, name, {"kiln.train.executor": "ray",
                                            "kiln.train.workers": num_workers})
     ws.log_params(run.run_id, {**(config or {}), "num_workers": num_workers})
