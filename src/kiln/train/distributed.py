@@ -137,7 +137,7 @@ def distributed(
         ray.init(address=None if executor == "ray" else executor, include_dashboard=False,
                  log_to_driver=False)
     needed = num_workers * cpus_per_worker
-    available = ray.cluster_resources().get("CPU", 0)
+    available = ray.cluster_resources().get("CPU", 0)  # type: ignore[no-untyped-call]
     if executor == "ray" and available < needed:  # a local Ray would wait forever
         raise InvalidArgumentError(
             f"num_workers={num_workers} with cpus_per_worker={cpus_per_worker:g} needs {needed:g} "
