@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -96,16 +95,8 @@ def test_twenty_trials_on_the_process_executor_record_pruned_trials(ws: Workspac
     assert set(s.importance()) == {"x"}
 
 
-@pytest.fixture(scope="module")
-def ray_instance() -> Iterator[None]:
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
 @pytest.mark.slow
-def test_twenty_trials_on_ray_with_asha(ray_instance: None, ws: Workspace, toy: Path) -> None:
+def test_twenty_trials_on_ray_with_asha(ray_local: None, ws: Workspace, toy: Path) -> None:
     s = sweep(load_train_fn(f"{toy}:train"), SPACE, trials=20, executor="ray", n_jobs=2,
               seed=5, name="on-ray", pruner="asha")
     _check_finished_sweep(s, ws, 20)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,14 +59,6 @@ def train_worker(config):
 '''
 
 
-@pytest.fixture(scope="module")
-def ray_cpus() -> Iterator[None]:
-    if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
 @pytest.fixture
 def toy(tmp_path: Path) -> Any:
     import cloudpickle
@@ -83,7 +74,7 @@ def toy(tmp_path: Path) -> Any:
 
 @pytest.mark.slow
 def test_two_ray_workers_match_single_process_training(
-        ray_cpus: None, ws: Workspace, toy: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        ray_local: None, ws: Workspace, toy: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import kiln
 
     # The Ray Train controller polls its workers every 2 s by default: poll faster.
@@ -131,7 +122,7 @@ def test_bad_arguments_fail_before_ray_starts(ws: Workspace) -> None:
         kiln.train.distributed(lambda c: None, register_as="x")
 
 
-def test_more_workers_than_cpus_is_refused(ray_cpus: None, ws: Workspace) -> None:
+def test_more_workers_than_cpus_is_refused(ray_local: None, ws: Workspace) -> None:
     import kiln
 
     with pytest.raises(InvalidArgumentError, match="needs 3 CPUs; this Ray has 2"):
