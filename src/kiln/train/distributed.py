@@ -158,8 +158,8 @@ def distributed(
             )
             result = trainer.fit()
             out = DistributedResult(run.run_id)
-            out.checkpoints = sum(1 for a in ws.list_artifacts(run.run_id)
-                                  if a.path.endswith("/" + MODEL_FILE))
+            out.checkpoints = len({a.path.split("/")[1] for a in ws.list_artifacts(run.run_id)
+                                   if a.path.startswith("checkpoints/")})
             out.metrics = {k: v for k, v in ws.get_run(run.run_id).metrics.items()}
             if model_fn is not None:
                 out.model = _final_model(result, model_fn)
