@@ -370,6 +370,7 @@ sweeps = Table(
     metadata,
     Column("name", String(255), primary_key=True),
     Column("created_at", BigInteger, nullable=False),
+    Column("next_seq", Integer, nullable=False, default=0),
 )
 
 sweep_journal = Table(

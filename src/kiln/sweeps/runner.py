@@ -130,7 +130,6 @@ def _executor(name: str, n_jobs: int | None) -> tuple[Executor, int]:
 class _Running:
     trial: optuna.Trial
     run: Run
-    beat: float
 
 
 def open_study(ws: Workspace, config: SweepConfig) -> optuna.Study:
@@ -212,6 +211,7 @@ class _Driver:
         self.space = space_from_json(config.space)
         self.running: dict[Future[StepResult], _Running] = {}
         self.experiment = config.experiment or config.name
+        self.last_beat = time.time()
 
     # -- the loop ---------------------------------------------------------------------
     def run(self, fn: Callable[[dict[str, Any]], Any], trials: int, slots: int,
@@ -239,7 +239,6 @@ class _Driver:
                 for future in finished:
                     self._finish(future, self.running.pop(future))
                 self._beat()
-                self.fail_stale()
         except BaseException as exc:
             for item in self.running.values():
                 self.interrupt(item.trial._trial_id, f"the sweep stopped: {type(exc).__name__}")
@@ -272,9 +271,7 @@ class _Driver:
             {"kiln.sweep": self.config.name, "kiln.sweep.trial": trial.number},
             parent_run_id=parent.run_id)
         self.ws.log_params(run.run_id, trial.params)
-        trial.set_user_attr(RUN_ATTR, run.run_id)
-        now = time.time()
-        self.storage.set_trial_system_attr(trial._trial_id, HEARTBEAT_ATTR, now)
+        trial.set_user_attr(RUN_ATTR, run.run_id)  # until its first heartbeat, its start counts
         spec = TrialSpec(self.config.name, trial._trial_id, trial.number, dict(trial.params),
                          fn, self.config.metric, self.config.pruner)
         task = StepTask(node_id=f"trial-{trial.number}", fn=run_trial, run=run, args=(spec,),
@@ -288,7 +285,7 @@ class _Driver:
         except BaseException as exc:  # Ctrl-C inside a trial of the local executor
             self.interrupt(trial._trial_id, f"the sweep stopped: {type(exc).__name__}")
             raise
-        self.running[future] = _Running(trial, run, now)
+        self.running[future] = _Running(trial, run)
 
     def _finish(self, future: Future[StepResult], item: _Running) -> None:
         from kiln.pipelines.materializers import load_output
@@ -329,11 +326,14 @@ class _Driver:
                 raise
 
     def _beat(self) -> None:
+        """Heartbeat the running trials, and look for stale ones, every heartbeat / 2."""
         now = time.time()
+        if now - self.last_beat < self.config.heartbeat / 2:
+            return
+        self.last_beat = now
+        self.fail_stale()
         for item in self.running.values():
-            if now - item.beat >= self.config.heartbeat / 2:
-                self.storage.set_trial_system_attr(item.trial._trial_id, HEARTBEAT_ATTR, now)
-                item.beat = now
+            self.storage.set_trial_system_attr(item.trial._trial_id, HEARTBEAT_ATTR, now)
 
     # -- interrupted trials -----------------------------------------------------------
     def fail_stale(self) -> None:

@@ -20,6 +20,7 @@ def upgrade() -> None:
         "sweeps",
         sa.Column("name", sa.String(255), primary_key=True),
         sa.Column("created_at", sa.BigInteger, nullable=False),
+        sa.Column("next_seq", sa.Integer, nullable=False, server_default="0"),
     )
     op.create_table(
         "sweep_journal",
