@@ -31,7 +31,7 @@ test: lint
 
 # Each benchmark installs its peers (MLflow, DVC, Feast, Dagster, ...) into their own
 # virtual environments under $${KILN_BENCH_PEERS:-~/.cache/kiln-bench}; see docs/benchmarks.md.
-BENCHES ?= tracking data features pipelines serving server governance monitoring flavors
+BENCHES ?= tracking data features pipelines serving server governance monitoring flavors sweeps
 bench: $(VENV)/.test-installed
 	set -e; for b in $(BENCHES); do $(PY) bench/bench_$$b.py; done
 

@@ -101,3 +101,13 @@ def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlMet
     store = SqlMetadataStore(url)
     yield store
     store.close()
+
+
+@pytest.fixture(scope="module")
+def ray_local() -> Iterator[None]:
+    """A local Ray with 2 CPUs for the tests of one module, shut down after them."""
+    ray = pytest.importorskip("ray")
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()

@@ -14,7 +14,7 @@ EXPECTED = {
     "get_model_version", "get_run", "get_workspace", "infer_signature", "load_model",
     "log_artifact", "log_input", "log_metric", "log_metrics", "log_model", "log_param",
     "log_params", "log_text", "pipeline", "search_runs", "set_alias", "set_tag", "set_tags",
-    "set_workspace", "start_run", "step", "use_workspace",
+    "set_workspace", "start_run", "step", "sweep", "train", "use_workspace",
 }
 
 

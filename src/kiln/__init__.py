@@ -53,6 +53,8 @@ __all__ = [
     "set_workspace",
     "start_run",
     "step",
+    "sweep",
+    "train",
     "use_workspace",
 ]
 
@@ -68,14 +70,17 @@ _HOMES = {
     "step": "kiln.pipelines.dsl",
     "pipeline": "kiln.pipelines.dsl",
     "evaluate": "kiln.governance.fluent",
+    "sweep": "kiln.sweeps",
+    "train": "kiln.train",
 }
-_SUBPACKAGES = frozenset({"data", "features"})
+_SUBPACKAGES = frozenset({"data", "features", "train"})
 _LAZY: dict[str, str] = {
     name: _HOMES.get(name, "kiln.fluent") for name in __all__ if name != "__version__"
 }
 
 if TYPE_CHECKING:
     from kiln import data, features
+    from kiln import train as train
     from kiln.autolog import autolog
     from kiln.exceptions import KilnError
     from kiln.fluent import (
@@ -108,6 +113,7 @@ if TYPE_CHECKING:
     from kiln.pipelines.dsl import pipeline, step
     from kiln.registry.signature import infer_signature
     from kiln.settings import Settings
+    from kiln.sweeps import sweep
     from kiln.workspace import Workspace
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import TracebackType
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 _context_workspace: ContextVar[Workspace | None] = ContextVar("kiln_workspace", default=None)
 _active_runs: ContextVar[tuple[ActiveRun, ...]] = ContextVar("kiln_active_runs", default=())
+# Sees every metric point logged in this context (a sweep trial reports them to its pruner).
+MetricHook = Callable[[str, float, "int | None"], None]
+_metric_hook: ContextVar[MetricHook | None] = ContextVar("kiln_metric_hook", default=None)
 
 
 class _ProcessDefault:
@@ -186,11 +189,18 @@ def log_metric(key: str, value: float, step: int | None = None) -> None:
     """Log one point of a metric to the active run (buffered; see ``kiln.tracking.buffer``)."""
     run = _require()
     run.workspace.log_metric(run.run_id, key, value, step)
+    hook = _metric_hook.get()
+    if hook is not None:
+        hook(key, value, step)
 
 
 def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
     run = _require()
     run.workspace.log_metrics(run.run_id, metrics, step)
+    hook = _metric_hook.get()
+    if hook is not None:
+        for key, value in metrics.items():
+            hook(key, value, step)
 
 
 def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None

@@ -31,6 +31,7 @@ SUBCOMMANDS = {
     "privacy": ("kiln.cli.privacy", "privacy", "Data subject requests: forget a key."),
     "server": ("kiln.cli.server", "server", "Serve the REST API and the web UI."),
     "ui": ("kiln.cli.server", "ui", "Open the web UI on this machine (kiln server on loopback)."),
+    "sweep": ("kiln.cli.sweep", "sweep", "Hyperparameter sweeps: run, resume, show."),
     "users": ("kiln.cli.users", "users", "Users of kiln server: create, list."),
     "tokens": ("kiln.cli.users", "tokens", "API tokens of kiln server: create, list, revoke."),
     "monitor": ("kiln.cli.monitor", "monitor", "Monitors: drift, quality, performance, A/B."),

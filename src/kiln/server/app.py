@@ -34,6 +34,7 @@ UI_ROUTERS = {
     "registry": "kiln.server.ui.registry:router",
     "lineage": "kiln.server.ui.lineage:router",
     "monitoring": "kiln.server.ui.monitoring:router",
+    "sweeps": "kiln.server.ui.sweeps:router",
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

@@ -20,6 +20,7 @@ from kiln.testing.monitoring import MonitoringStoreSuite
 from kiln.testing.monitoring_stats import StatTestSuite
 from kiln.testing.pipelines import ExecutorSuite
 from kiln.testing.serving import ServingStoreSuite
+from kiln.testing.sweeps import SweepStoreSuite
 
 __all__ = [
     "ArtifactStoreSuite",
@@ -34,4 +35,5 @@ __all__ = [
     "OnlineStoreSuite",
     "ServingStoreSuite",
     "StatTestSuite",
+    "SweepStoreSuite",
 ]

@@ -11,12 +11,14 @@ from kiln.metadata.sql.monitoring import SqlMonitoring
 from kiln.metadata.sql.pipelines import SqlPipelines
 from kiln.metadata.sql.registry import SqlRegistry
 from kiln.metadata.sql.serving import SqlServing
+from kiln.metadata.sql.sweeps import SqlSweeps
 from kiln.metadata.sql.tracking import SqlTracking
 
 
 class SqlMetadataStore(
     SqlTracking, SqlRegistry, SqlData, SqlFeatures, SqlPipelines, SqlServing, SqlAudit, SqlAuth,
     SqlMonitoring,
+    SqlSweeps,
 ):
     """A :class:`~kiln.metadata.base.MetadataStore` on SQLite or PostgreSQL.
 
