@@ -1,7 +1,7 @@
 """Hyperparameter sweeps: a sweep's Optuna study kept as a journal of operations.
 
 Revision ID: 0003_sweeps
-Revises: 0002_server
+Revises: 0003_monitoring
 """
 
 from __future__ import annotations
