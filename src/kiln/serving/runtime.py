@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiln._time import now_ms
 from kiln.entities import Deployment, Route
-from kiln.exceptions import KilnError, NotFoundError
+from kiln.exceptions import ConflictError, KilnError, NotFoundError
 from kiln.serving.batching import Batcher
 from kiln.serving.inputs import InputError, Payload, Prepared, prepare
 from kiln.serving.predlog import LogRecord, PredictionLogger
@@ -306,13 +306,24 @@ class DeploymentRuntime:
         route = table.canary.policy.route
         log.warning("deployment %s: rolling canary %s back: %s", self.name, route, reason)
         try:
+            # Only on top of the version this decision was made on: with several workers
+            # (or replicas) each sees the canary fail, and the first write wins; the others
+            # get a conflict and pick up the new version instead of rolling back again.
             spec = with_weights(table.deployment.spec, {route: 0.0})
             await asyncio.to_thread(self.ws.update_deployment, self.name, spec,
-                                    "auto-rollback", f"canary {route}: {reason}")
+                                    "auto-rollback", f"canary {route}: {reason}",
+                                    expected_version=table.deployment.version)
             self.metrics.rollbacks.labels(self.name, route).inc()
-            await self.refresh(force=True)
+        except ConflictError:
+            log.info("deployment %s changed since version %s; not rolling back again",
+                     self.name, table.deployment.version)
         except Exception as exc:
             log.error("deployment %s: canary rollback failed: %s", self.name, exc)
+            return
+        try:
+            await self.refresh(force=True)
+        except Exception as exc:  # the watch loop tries again
+            log.warning("deployment %s: refresh after rollback failed: %s", self.name, exc)
 
 
 def new_request_id() -> str:

@@ -20,6 +20,7 @@ KNOWN_REVISIONS = (
     "0002_serving",
     "0002_governance",
     "0002_server",
+    "0003_serving",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 ACCEPTED_URLS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
