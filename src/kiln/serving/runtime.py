@@ -65,7 +65,7 @@ class ServedModel:
             max_wait_ms=options.max_wait_ms, max_queue=options.max_queue,
             inflight=inflight, on_batch=batch_hist.observe,
         )
-        metrics.queue_depth.labels(name, str(version)).set_function(lambda: self.batcher.depth)
+        metrics.track(metrics.queue_depth, (name, str(version)), lambda: self.batcher.depth)
 
     def _merge(self, items: list[Prepared]) -> Any:
         import numpy as np
@@ -131,8 +131,9 @@ class DeploymentRuntime:
             self.logger = PredictionLogger(
                 ws.store, ws.artifacts, name, max_rows=options.log_buffer_rows,
                 batch_rows=options.log_batch_rows, flush_seconds=options.log_flush_seconds)
-            metrics.log_dropped.set_function(lambda: self.logger.dropped if self.logger else 0)
-            metrics.log_pending.set_function(lambda: self.logger.pending if self.logger else 0)
+            logger = self.logger
+            metrics.track(metrics.log_dropped, (), lambda: logger.dropped)
+            metrics.track(metrics.log_pending, (), lambda: logger.pending)
 
     # -- loading and hot swap -------------------------------------------------------------
     def _stamp(self, deployment_version: int, routes: tuple[Route, ...]) -> tuple[Any, ...]:
@@ -186,7 +187,7 @@ class DeploymentRuntime:
             for key in [k for k in self._models if k not in live]:
                 # requests holding the old table still finish: close() drains the queue
                 self._spawn(self._models.pop(key).batcher.close())
-                self.metrics.queue_depth.remove(key[0], str(key[1]))
+                self.metrics.untrack(self.metrics.queue_depth, (key[0], str(key[1])))
             log.info("deployment %s version %s live: %s", self.name, table.deployment.version,
                      ", ".join(f"{r.target}->v{r.served.version}" for r in table.routes))
             return True
@@ -198,8 +199,16 @@ class DeploymentRuntime:
         self._watch_task = asyncio.get_running_loop().create_task(self._watch())
 
     async def _watch(self) -> None:
+        poll = self.options.poll_seconds
+        # with shared (multiprocess) metrics, gauges are copied out every second
+        tick = min(poll, 1.0) if self.metrics.multiprocess else poll
+        next_poll = time.monotonic() + poll
         while True:
-            await asyncio.sleep(self.options.poll_seconds)
+            await asyncio.sleep(tick)
+            self.metrics.sample()
+            if time.monotonic() < next_poll:
+                continue
+            next_poll = time.monotonic() + poll
             try:
                 await self.refresh()
             except Exception as exc:  # keep serving the current table
@@ -217,6 +226,7 @@ class DeploymentRuntime:
             await served.batcher.close()
         if self.logger is not None:
             await asyncio.to_thread(self.logger.close)
+        self.metrics.close()
 
     # -- serving ------------------------------------------------------------------------
     def _key(self, table: RouteTable, payload: Payload, headers: Mapping[str, str]
