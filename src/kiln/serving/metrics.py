@@ -16,7 +16,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 def multiprocess_dir() -> str | None:
     """The folder the worker processes share their metrics in, if there is one."""
-    return os.environ.get(MULTIPROC_ENV) or os.environ.get("prometheus_multiproc_dir")
+    return os.environ.get(MULTIPROC_ENV) or None
 
 
 class ServerMetrics:
