@@ -247,11 +247,11 @@ def _checked(matrix: Any, cols: list[str], allow_nan: bool) -> Prepared:
     import numpy as np
 
     if not allow_nan:
-        nan = np.isnan(matrix)
-        if nan.any():
-            row, col = (int(i) for i in np.argwhere(nan)[0])
-            raise InputError(f"column {cols[col]!r} is null or NaN in row {row}; this "
-                             "deployment does not accept missing values", cols[col])
+        bad = ~np.isfinite(matrix)
+        if bad.any():
+            row, col = (int(i) for i in np.argwhere(bad)[0])
+            raise InputError(f"column {cols[col]!r} is null, NaN or infinite in row {row}; "
+                             "this deployment does not accept missing values", cols[col])
     return Prepared(matrix.shape[0], matrix=np.ascontiguousarray(matrix))
 
 

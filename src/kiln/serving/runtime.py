@@ -16,6 +16,7 @@ from kiln.entities import Deployment, Route
 from kiln.exceptions import ConflictError, KilnError, NotFoundError
 from kiln.serving.batching import Batcher
 from kiln.serving.inputs import InputError, Payload, Prepared, prepare
+from kiln.serving.loading import load_model_for_serving, predict_array, takes_array
 from kiln.serving.predlog import LogRecord, PredictionLogger
 from kiln.serving.routing import CanaryWindow, WeightedChoice
 
@@ -59,6 +60,7 @@ class ServedModel:
         self.model = model
         self.signature = model.signature
         self.columns = model.signature.input_columns if model.signature else []
+        self.takes_array = takes_array(model, self.columns)
         batch_hist = metrics.batch_size.labels(name, str(version))
         self.batcher = Batcher(
             self._predict, self._merge, max_batch_size=options.max_batch_size,
@@ -72,6 +74,8 @@ class ServedModel:
 
         if all(p.matrix is not None for p in items):
             matrix = items[0].matrix if len(items) == 1 else np.vstack([p.matrix for p in items])
+            if self.takes_array:
+                return matrix
             import pandas as pd
 
             return pd.DataFrame(matrix, columns=self.columns, copy=False)
@@ -82,11 +86,7 @@ class ServedModel:
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def _predict(self, data: Any) -> Any:
-        import numpy as np
-
-        out = self.model.raw.predict(data)
-        values = getattr(out, "to_numpy", None)
-        return np.asarray(values() if values is not None else out)
+        return predict_array(self.model, data)
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class DeploymentRuntime:
     def _served(self, model: str, version: int) -> ServedModel:
         key = (model, version)
         if key not in self._models:
-            loaded = self.ws.load_model(f"models:/{model}/{version}")
+            loaded = load_model_for_serving(self.ws, f"models:/{model}/{version}")
             self._models[key] = ServedModel(model, version, loaded, self.options, self.metrics,
                                             lambda: self.inflight)
         return self._models[key]
