@@ -52,7 +52,7 @@ def serve(deployment: str, host: str, port: int, workers: int, max_batch_size: i
     click.echo(f"serving deployment {deployment} on http://{host}:{port} "
                f"({workers} worker{'s' if workers > 1 else ''})", err=True)
     if workers == 1:
-        uvicorn.run(ServingApp(ws, deployment, options).app, **common)  # type: ignore[arg-type]
+        uvicorn.run(ServingApp(ws, deployment, options), **common)  # type: ignore[arg-type]
         return
     os.environ[ENV_DEPLOYMENT] = deployment
     os.environ[ENV_OPTIONS] = json.dumps(dataclasses.asdict(options))
