@@ -3,6 +3,7 @@ the check whether a model takes a plain float matrix (no DataFrame on the reques
 
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -29,13 +30,17 @@ def takes_array(model: LoadedModel, columns: list[str]) -> bool:
 
     if not columns or not callable(getattr(model.raw, "predict", None)):
         return False
-    import pandas as pd
-
     probe = np.linspace(-1.0, 1.0, 3 * len(columns)).reshape(3, len(columns))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from_array = np.asarray(model.raw.predict(probe))
+            if "pandas" not in sys.modules:
+                # loading the model did not need pandas, so it cannot tell a DataFrame
+                # from an array either; keep pandas (~100 MB) out of the server
+                return from_array.shape[:1] == (3,)
+            import pandas as pd
+
             from_frame = model.raw.predict(pd.DataFrame(probe, columns=columns))
         from_frame = np.asarray(getattr(from_frame, "to_numpy", lambda: from_frame)())
         same = from_array.shape == from_frame.shape and bool(
