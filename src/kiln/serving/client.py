@@ -167,7 +167,7 @@ class ServingClient(WorkspaceCore):
         input_path: str | Path,
         output_path: str | Path,
         *,
-        chunk_size: int = 100_000,
+        chunk_size: int = 250_000,
         progress: bool = False,
     ) -> BatchResult:
         """Score a Parquet file chunk by chunk into ``output_path`` (bounded memory);
