@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import pytest
 from starlette.testclient import TestClient
@@ -50,6 +52,10 @@ def test_two_servers_roll_a_failing_canary_back_once(pg_ws: Workspace, postgres_
             statuses = [b.post("/predict", json={"records": [{"x": -1.0}]}).status_code
                         for _ in range(60)]
             assert _rollbacks(b) == 0
+            deadline = time.monotonic() + 30  # b's conflict makes it load version 2
+            while b.app.runtime.table.deployment.version != 2:  # type: ignore[attr-defined]
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
             later = {b.post("/predict", json={"records": [{"x": 1.0}]}).json()["route"]
                      for _ in range(20)}
     finally:

@@ -124,6 +124,7 @@ class DeploymentRuntime:
         self.inflight = 0
         self._models: dict[tuple[str, int], ServedModel] = {}
         self._shadow_tasks: set[asyncio.Task[None]] = set()
+        self._pending_shadows = 0
         self._watch_task: asyncio.Task[None] | None = None
         self._refresh_lock = asyncio.Lock()
         self.logger: PredictionLogger | None = None
@@ -224,6 +225,10 @@ class DeploymentRuntime:
             await asyncio.gather(*self._shadow_tasks, return_exceptions=True)
         for served in list(self._models.values()):
             await served.batcher.close()
+        for _ in range(10_000):  # settled shadow futures log from callbacks: let them run
+            if not self._pending_shadows:
+                break
+            await asyncio.sleep(0)
         if self.logger is not None:
             await asyncio.to_thread(self.logger.close)
         self.metrics.close()
@@ -274,18 +279,51 @@ class DeploymentRuntime:
                 if reason is not None:
                     self._spawn(self._rollback(table, reason))
             for shadow in table.shadows:
-                if shadow.served.batcher.queued_rows < self.options.max_queue // 2:
-                    same = status == 200 and shadow.served.signature == served.signature
-                    self._spawn(self._shadow(table, shadow, payload, request_id,
-                                             prepared if same else None))
-                else:
+                if shadow.served.batcher.queued_rows >= self.options.max_queue // 2:
                     self.metrics.shadow.labels(self.name, shadow.target,
                                                str(shadow.served.version), "dropped").inc()
+                elif status == 200 and (shadow.served.signature is served.signature
+                                        or shadow.served.signature == served.signature):
+                    # the checked input fits: queue it, log from the future's callback
+                    assert prepared is not None
+                    self._shadow_now(table, shadow, payload, request_id, prepared)
+                else:  # another signature: check the input again, in a task
+                    self._spawn(self._shadow(table, shadow, payload, request_id, None))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._shadow_tasks.add(task)
         task.add_done_callback(self._shadow_tasks.discard)
+
+    def _shadow_now(self, table: RouteTable, shadow: ActiveRoute, payload: Payload,
+                    request_id: str, prepared: Prepared) -> None:
+        start = time.perf_counter()
+        try:
+            fut = shadow.served.batcher.enqueue(prepared)
+        except Exception:
+            self._shadow_done(table, shadow, payload, request_id, start, 503, None)
+            return
+        self._pending_shadows += 1
+
+        def done(f: asyncio.Future[Any]) -> None:
+            self._pending_shadows -= 1
+            error = f.exception()
+            self._shadow_done(table, shadow, payload, request_id, start,
+                              200 if error is None else 500,
+                              None if error is not None else f.result())
+
+        fut.add_done_callback(done)
+
+    def _shadow_done(self, table: RouteTable, shadow: ActiveRoute, payload: Payload,
+                     request_id: str, start: float, status: int, outputs: Any) -> None:
+        latency = time.perf_counter() - start
+        self.metrics.shadow.labels(self.name, shadow.target, str(shadow.served.version),
+                                   str(status)).inc()
+        if self.logger is not None:
+            self.logger.log(LogRecord(
+                request_id, now_ms(), self.name, table.deployment.version, shadow.target,
+                shadow.served.name, shadow.served.version, True, status, latency * 1000,
+                payload.as_json(), outputs))
 
     async def _shadow(self, table: RouteTable, shadow: ActiveRoute, payload: Payload,
                       request_id: str, prepared: Prepared | None) -> None:
@@ -300,14 +338,7 @@ class DeploymentRuntime:
             status = 422
         except Exception:
             status = 500
-        latency = time.perf_counter() - start
-        self.metrics.shadow.labels(self.name, shadow.target, str(shadow.served.version),
-                                   str(status)).inc()
-        if self.logger is not None:
-            self.logger.log(LogRecord(
-                request_id, now_ms(), self.name, table.deployment.version, shadow.target,
-                shadow.served.name, shadow.served.version, True, status, latency * 1000,
-                payload.as_json(), outputs))
+        self._shadow_done(table, shadow, payload, request_id, start, status, outputs)
 
     async def _rollback(self, table: RouteTable, reason: str) -> None:
         from kiln.serving.spec import with_weights
