@@ -27,10 +27,11 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, home: Path, deployment: str, *args: str) -> None:
+    def __init__(self, home: Path, deployment: str, *args: str,
+                 env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "KILN_HOME": str(home)}
+        env = {**os.environ, "KILN_HOME": str(home), **(env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kiln.cli.main", "serve", deployment, "--port",
              str(self.port), *args],
@@ -107,23 +108,43 @@ def test_no_request_fails_during_a_hot_swap_under_load(served: Workspace, home: 
     assert set(log[log["shadow"]]["route"]) == {"bc@candidate"}
 
 
+def _total(text: str, name: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(name + "{"))
+
+
 def test_several_workers_serve_and_log_every_request(served: Workspace, home: Path,
-                                                     breast_cancer: Any) -> None:
+                                                     breast_cancer: Any, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
     X, model = breast_cancer
-    server = Server(home, "churn", "--workers", "2")
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    server = Server(home, "churn", "--workers", "2",
+                    env={"PROMETHEUS_MULTIPROC_DIR": str(shared)})
+
+    def one(i: int) -> httpx.Response:  # a new connection each: both workers get some
+        return httpx.post(server.url + "/predict", timeout=30,
+                          json={"records": X.iloc[i:i + 1].to_dict(orient="records")})
+
     try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
-            answers = [client.post("/predict", json={"records": X.iloc[i:i + 1].to_dict(
-                orient="records")}) for i in range(40)]
-            bad = client.post("/predict", content=b"{", headers={"content-type":
-                                                                 "application/json"})
-            metrics = client.get("/metrics")
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(one, range(40)))
+        bad = httpx.post(server.url + "/predict", content=b"{",
+                         headers={"content-type": "application/json"})
+        scrapes = [httpx.get(server.url + "/metrics").text for _ in range(6)]
+        counted = {p.name.rsplit("_", 1)[1] for p in shared.glob("counter_*.db")}
     finally:
         err = server.stop()
     assert server.proc.returncode in (0, -signal.SIGTERM), err  # uvicorn re-raises SIGTERM
     assert [a.json()["predictions"][0] for a in answers] == model.predict(X.head(40)).tolist()
     assert bad.status_code == 400
-    assert "kiln_requests_total" in metrics.text
+    assert len(counted) == 2  # both worker processes answered requests...
+    for text in scrapes:  # ...and whichever answers /metrics reports the totals of both
+        assert _total(text, "kiln_requests_total") == 40
+        assert _total(text, "kiln_errors_total") == 1
+        assert _total(text, "kiln_request_latency_seconds_count") == 40
+        assert "kiln_queue_depth{" in text
     log = served.read_prediction_log("churn")
     assert set(log[~log["shadow"]]["request_id"]) == {a.headers["x-request-id"]
                                                       for a in answers}

@@ -9,7 +9,7 @@ import click
 @click.argument("model_uri")
 @click.option("--input", "-i", "input_path", required=True, help="Parquet file to score.")
 @click.option("--output", "-o", "output_path", required=True, help="Parquet file to write.")
-@click.option("--chunk-size", type=int, default=100_000, show_default=True,
+@click.option("--chunk-size", type=int, default=250_000, show_default=True,
               help="Rows read, scored and written at a time (bounds memory).")
 def predict(model_uri: str, input_path: str, output_path: str, chunk_size: int) -> None:
     """Score INPUT with MODEL_URI (churn-clf@production, churn-clf/3 or models:/...)."""

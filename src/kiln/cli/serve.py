@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
+import tempfile
 
 import click
 
@@ -50,9 +52,20 @@ def serve(deployment: str, host: str, port: int, workers: int, max_batch_size: i
     click.echo(f"serving deployment {deployment} on http://{host}:{port} "
                f"({workers} worker{'s' if workers > 1 else ''})", err=True)
     if workers == 1:
-        uvicorn.run(ServingApp(ws, deployment, options).app, **common)  # type: ignore[arg-type]
+        uvicorn.run(ServingApp(ws, deployment, options), **common)  # type: ignore[arg-type]
         return
     os.environ[ENV_DEPLOYMENT] = deployment
     os.environ[ENV_OPTIONS] = json.dumps(dataclasses.asdict(options))
-    uvicorn.run("kiln.serving.app:app_from_env", factory=True, workers=workers,
-                **common)  # type: ignore[arg-type]
+    # the workers count into shared files so /metrics on any of them shows the totals
+    from kiln.serving.metrics import MULTIPROC_ENV, multiprocess_dir
+
+    own_dir = None
+    if multiprocess_dir() is None:
+        own_dir = tempfile.mkdtemp(prefix="kiln-metrics-")
+        os.environ[MULTIPROC_ENV] = own_dir
+    try:
+        uvicorn.run("kiln.serving.app:app_from_env", factory=True, workers=workers,
+                    **common)  # type: ignore[arg-type]
+    finally:
+        if own_dir is not None:
+            shutil.rmtree(own_dir, ignore_errors=True)

@@ -237,9 +237,12 @@ class ServingStore(Protocol):
         created_at: int,
         message: str = "",
         create: bool = False,
+        expected_version: int | None = None,
     ) -> Deployment:
         """Write the next version of ``name``. ``create=True`` raises ``ConflictError`` if
-        it exists; otherwise a missing deployment raises ``NotFoundError``."""
+        it exists; otherwise a missing deployment raises ``NotFoundError``. With
+        ``expected_version``, the write happens only if the current version is that one
+        (else ``ConflictError``): a compare-and-set for read-modify-write changes."""
         ...
     def get_deployment(self, name: str, version: int | None = None) -> Deployment: ...
     def deployment_head(self, name: str) -> int:

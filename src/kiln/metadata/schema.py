@@ -269,7 +269,15 @@ scheduler_leases = Table(
     Column("expires_at", BigInteger, nullable=False),
 )
 
-# -- serving (migration 0002_serving) ---------------------------------------------------
+# -- serving (migrations 0002_serving, 0003_serving) --------------------------------------
+# One row per deployment, locked while its next version is numbered (0003_serving).
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
 # Every change of a deployment is a new row; the current one is the highest version.
 deployment_versions = Table(
     "deployment_versions",

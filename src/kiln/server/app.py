@@ -35,6 +35,7 @@ UI_ROUTERS = {
     "lineage": "kiln.server.ui.lineage:router",
     "monitoring": "kiln.server.ui.monitoring:router",
     "sweeps": "kiln.server.ui.sweeps:router",
+    "serving": "kiln.server.ui.serving:router",
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

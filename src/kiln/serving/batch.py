@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
+import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 from kiln._time import now_ms
 from kiln.entities import LineageEdge
 from kiln.exceptions import InvalidArgumentError, NotFoundError
+from kiln.serving.loading import load_model_for_serving, predict_array, takes_array
 
 if TYPE_CHECKING:
+    from kiln.registry.model import LoadedModel
     from kiln.serving.client import ServingClient
 
 
@@ -50,18 +55,19 @@ def batch_predict(
     input_path: Path,
     output_path: Path,
     *,
-    chunk_size: int = 100_000,
+    chunk_size: int = 250_000,
     progress: bool = False,
     prediction_column: str = "prediction",
     keep_columns: bool = True,
 ) -> BatchResult:
     """Score ``input_path`` with the model into ``output_path`` (written to a temporary
-    name and renamed at the end: never a half-written output)."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    name and renamed at the end: never a half-written output).
 
-    from kiln.registry.signature import enforce
+    Three stages overlap: a thread decodes the next Parquet record batch while the model
+    predicts on this one and another thread encodes the last one (pyarrow releases the GIL
+    while it decodes and encodes). At most two chunks wait between stages: memory stays
+    bounded by a few chunks whatever the file's size."""
+    import pyarrow.parquet as pq
 
     if chunk_size < 1:
         raise InvalidArgumentError(f"chunk size {chunk_size} is not accepted; use 1 or more")
@@ -71,9 +77,7 @@ def batch_predict(
 
     assert isinstance(ws, RegistryClient)
     mv = ws.get_model_version_by_uri(_uri(model_uri))
-    from kiln.registry.inference import load_for_inference
-
-    model = load_for_inference(ws, mv.name, mv.version)  # ONNX path when checked
+    model = load_model_for_serving(ws, f"models:/{mv.name}/{mv.version}")
     try:
         source = pq.ParquetFile(input_path)
     except Exception as exc:
@@ -82,40 +86,15 @@ def batch_predict(
     total = source.metadata.num_rows
     output_path.parent.mkdir(parents=True, exist_ok=True)
     partial = output_path.with_name(output_path.name + ".partial")
+    numeric = _numeric_columns(model.signature, source.schema_arrow)
+    scorer = _Scorer(model, numeric, prediction_column, keep_columns)
     start = time.perf_counter()
-    writer: Any = None
-    rows = 0
     bar, task = _progress(progress, total, output_path.name)
     try:
-        numeric = _numeric_columns(model.signature, source.schema_arrow)
-        for batch in source.iter_batches(batch_size=chunk_size):
-            if numeric is not None:  # skip the pandas round trip: arrow -> one float matrix
-                import pandas as pd
-
-                matrix = np.column_stack([
-                    batch.column(name).to_numpy(zero_copy_only=False).astype(np.float64,
-                                                                               copy=False)
-                    for name in numeric])
-                data: Any = pd.DataFrame(matrix, columns=numeric, copy=False)
-            else:
-                data = enforce(model.signature, batch.to_pandas())
-            preds = np.asarray(model.raw.predict(data))
-            table = pa.Table.from_batches([batch]) if keep_columns else pa.table({})
-            table = table.append_column(prediction_column, pa.array(preds))
-            if writer is None:
-                writer = pq.ParquetWriter(partial, table.schema)
-            writer.write_table(table)
-            rows += batch.num_rows
-            if bar is not None:
-                bar.advance(task, batch.num_rows)
-        if writer is None:  # an empty input still gives a (empty) output file
-            writer = pq.ParquetWriter(partial, pa.schema([(prediction_column, pa.float64())]))
-        writer.close()
-        writer = None
+        rows = _pipeline(source.iter_batches(batch_size=chunk_size), scorer, partial,
+                         lambda n: bar.advance(task, n) if bar is not None else None)
         os.replace(partial, output_path)
     finally:
-        if writer is not None:
-            writer.close()
         partial.unlink(missing_ok=True)
         if bar is not None:
             bar.stop()
@@ -128,6 +107,128 @@ def batch_predict(
         LineageEdge("file", in_sha, "file", out_sha, "input", ts),
     ])
     return BatchResult(mv.name, mv.version, rows, output_path, seconds, in_sha, out_sha)
+
+
+class _Scorer:
+    """One record batch in, the table to write out (the batch plus its predictions)."""
+
+    def __init__(self, model: LoadedModel, numeric: list[str] | None, column: str,
+                 keep: bool) -> None:
+        self.model, self.numeric, self.column, self.keep = model, numeric, column, keep
+        # a float matrix straight from Arrow when the model answers the same for it
+        self.array = numeric is not None and takes_array(model, numeric)
+
+    def __call__(self, batch: Any) -> Any:
+        import numpy as np
+        import pyarrow as pa
+
+        from kiln.registry.signature import enforce
+
+        if self.numeric is not None:
+            matrix = np.empty((batch.num_rows, len(self.numeric)), dtype=np.float64, order="F")
+            for j, name in enumerate(self.numeric):
+                col = batch.column(name)
+                if col.null_count:
+                    raise InvalidArgumentError(
+                        f"column {name!r} has {col.null_count} missing values in the rows "
+                        "being scored; fill or drop them first")
+                matrix[:, j] = col.to_numpy(zero_copy_only=False)
+            if self.array:
+                data: Any = matrix
+            else:
+                import pandas as pd
+
+                data = pd.DataFrame(matrix, columns=self.numeric, copy=False)
+        else:
+            data = enforce(self.model.signature, batch.to_pandas())
+        preds = predict_array(self.model, data)
+        table = pa.Table.from_batches([batch]) if self.keep else pa.table({})
+        return table.append_column(self.column, pa.array(preds))
+
+
+_DONE = object()
+
+
+def _pipeline(batches: Iterator[Any], score: _Scorer, path: Path,
+              advance: Callable[[int], None]) -> int:
+    """Read in one thread, score here, write in another; the first error stops all three."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    read_q: queue.Queue[Any] = queue.Queue(maxsize=2)
+    write_q: queue.Queue[Any] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def put(q: queue.Queue[Any], item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if not put(read_q, batch):
+                    return
+        except BaseException as exc:
+            errors.append(exc)
+            stop.set()
+        put(read_q, _DONE)
+
+    def write() -> None:
+        writer: Any = None
+        try:
+            while not stop.is_set():
+                try:
+                    table = write_q.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if table is _DONE:
+                    break
+                if writer is None:
+                    writer = pq.ParquetWriter(path, table.schema)
+                writer.write_table(table)
+                advance(table.num_rows)
+            if writer is None and not stop.is_set():  # an empty input: an empty output
+                writer = pq.ParquetWriter(path, pa.schema([(score.column, pa.float64())]))
+        except BaseException as exc:
+            errors.append(exc)
+            stop.set()
+        finally:
+            if writer is not None:
+                writer.close()
+
+    reader = threading.Thread(target=read, name="kiln-predict-read", daemon=True)
+    writer = threading.Thread(target=write, name="kiln-predict-write", daemon=True)
+    reader.start()
+    writer.start()
+    rows = 0
+    try:
+        while not stop.is_set():
+            try:
+                batch = read_q.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if batch is _DONE:
+                break
+            table = score(batch)
+            rows += batch.num_rows
+            if not put(write_q, table):
+                break
+    except BaseException as exc:
+        errors.append(exc)
+        stop.set()
+    finally:
+        put(write_q, _DONE)  # returns at once when stopped: the writer sees stop itself
+        reader.join()
+        writer.join()
+    if errors:
+        raise errors[0]
+    return rows
 
 
 def _numeric_columns(signature: Any, schema: Any) -> list[str] | None:

@@ -62,19 +62,25 @@ class Batcher:
 
     async def submit(self, item: Prepared) -> Any:
         """Predictions for ``item``'s rows (an array of length ``item.n``)."""
+        return await self.enqueue(item)
+
+    def enqueue(self, item: Prepared) -> asyncio.Future[Any]:
+        """Queue ``item``; the future gets its predictions (for callers that do not wait,
+        like shadow copies: no task per request)."""
+        loop = asyncio.get_running_loop()
         if self._task is None or self._task.done():  # first use, or reused after close()
             self._closing = False
             self._wake = asyncio.Event()
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            self._task = loop.create_task(self._run())
         if self.queued_rows + item.n > self.max_queue and self._queue:
             raise QueueFullError(f"the queue holds {self.queued_rows} rows (limit "
                                  f"{self.max_queue}); retry later")
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[Any] = loop.create_future()
         self._queue.append((item, fut))
         self.queued_rows += item.n
         assert self._wake is not None
         self._wake.set()
-        return await fut
+        return fut
 
     def _take(self, batch: list[tuple[Prepared, asyncio.Future[Any]]], rows: int) -> int:
         while self._queue and (not batch or rows + self._queue[0][0].n <= self.max_batch_size):

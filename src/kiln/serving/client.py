@@ -78,17 +78,20 @@ class ServingClient(WorkspaceCore):
         parsed = dict(weights) if isinstance(weights, Mapping) else parse_weights(weights)
         current = self.get_deployment(name)
         return self.update_deployment(name, with_weights(current.spec, parsed), "set-weights",
-                                      message)
+                                      message, expected_version=current.version)
 
     def update_deployment(
-        self, name: str, spec: DeploymentSpec, action: str = "update", message: str = ""
+        self, name: str, spec: DeploymentSpec, action: str = "update", message: str = "",
+        *, expected_version: int | None = None,
     ) -> Deployment:
-        """Write ``spec`` as the deployment's next version."""
+        """Write ``spec`` as the deployment's next version. With ``expected_version`` the
+        change applies only on top of that version (``ConflictError`` otherwise), so a
+        change computed from a version somebody else has replaced is never written."""
         check_spec(spec)
         self._check_targets(spec)
         return self.store.add_deployment_version(
             check_deployment_name(name), spec, action=action, user=self.user,
-            created_at=now_ms(), message=message,
+            created_at=now_ms(), message=message, expected_version=expected_version,
         )
 
     def rollback_deployment(
@@ -109,6 +112,7 @@ class ServingClient(WorkspaceCore):
         return self.store.add_deployment_version(
             name, old.spec, action="rollback", user=self.user, created_at=now_ms(),
             message=message or f"rollback to version {target}",
+            expected_version=current.version,
         )
 
     def _check_targets(self, spec: DeploymentSpec) -> None:
@@ -163,7 +167,7 @@ class ServingClient(WorkspaceCore):
         input_path: str | Path,
         output_path: str | Path,
         *,
-        chunk_size: int = 100_000,
+        chunk_size: int = 250_000,
         progress: bool = False,
     ) -> BatchResult:
         """Score a Parquet file chunk by chunk into ``output_path`` (bounded memory);

@@ -58,7 +58,7 @@ def run_serving_demo(ws: Workspace, console: Console, model_name: str, experimen
         + ", ".join(f"{r.target} {r.weight:g}%" for r in dep.routes)
         + f"; shadow {dep.shadows[0].target} (sticky on header x-patient-id)"
     )
-    app = ServingApp(ws, DEPLOYMENT, ServerOptions(log_flush_seconds=0.5)).app
+    app = ServingApp(ws, DEPLOYMENT, ServerOptions(log_flush_seconds=0.5))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
                                            access_log=False))

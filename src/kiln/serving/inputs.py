@@ -9,6 +9,7 @@ micro-batches), a DataFrame checked by :func:`kiln.registry.signature.enforce` o
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,8 +36,8 @@ class InputError(SignatureError):
 class Payload:
     """A request's rows in one of three forms: ``records`` (list of objects),
     ``columns`` (name → list) or ``rows`` (list of lists, in ``names`` order or the
-    signature's column order when ``names`` is None). ``flat`` optionally holds the
-    same rows as one row-major list (a v2 tensor), which is cheaper to convert."""
+    signature's column order when ``names`` is None), or ``flat``: the rows as one
+    row-major list of ``width`` values each (a v2 tensor), cheaper to convert."""
 
     records: list[Any] | None = None
     columns: dict[str, Any] | None = None
@@ -44,11 +45,14 @@ class Payload:
     names: list[str] | None = None
     flat: list[Any] | None = None
     body: bytes | None = None
+    width: int = 0
 
     @property
     def n(self) -> int:
         if self.records is not None:
             return len(self.records)
+        if self.flat is not None:
+            return len(self.flat) // self.width if self.width else 0
         if self.rows is not None:
             return len(self.rows)
         assert self.columns is not None
@@ -64,7 +68,14 @@ class Payload:
             return {"records": self.records}
         if self.columns is not None:
             return {"columns": self.columns}
-        return {"rows": self.rows, "names": self.names}
+        return {"rows": self.row_lists(), "names": self.names}
+
+    def row_lists(self) -> list[Any]:
+        """The rows as lists (split from ``flat`` when that is how they came)."""
+        if self.rows is not None:
+            return self.rows
+        flat, k = self.flat or [], self.width
+        return [flat[r * k:(r + 1) * k] for r in range(self.n)]
 
     def key_value(self, name: str) -> Any:
         """The first row's value of field ``name`` (for sticky routing), or None."""
@@ -74,8 +85,9 @@ class Payload:
             if self.columns is not None:
                 col = self.columns.get(name)
                 return col[0] if isinstance(col, list) and col else col
-            if self.rows and self.names and name in self.names:
-                return self.rows[0][self.names.index(name)]
+            if self.names and name in self.names:
+                rows = self.row_lists()
+                return rows[0][self.names.index(name)] if rows else None
         except (AttributeError, IndexError, TypeError):
             return None
         return None
@@ -170,8 +182,8 @@ def from_v2(body: Any) -> Payload:
             raise PayloadError(f"inputs[{i}] ({name!r}) has shape {shape} but {len(data)} values")
         parsed.append((name, shape, data))
     if len(parsed) == 1 and len(parsed[0][1]) == 2 and parsed[0][1][1] != 1:
-        _, (n, k), data = parsed[0]
-        return Payload(rows=[data[r * k:(r + 1) * k] for r in range(n)], flat=data)
+        _, (_n, k), data = parsed[0]
+        return Payload(flat=data, width=k)
     return Payload(columns={name: data for name, _, data in parsed})
 
 
@@ -196,12 +208,32 @@ def _columns(value: Any) -> Payload:
 
 
 # -- checking against a signature -------------------------------------------------------
+_MATRIX = NUMERIC | {"boolean"}
+_columns_of: dict[int, tuple[Signature, list[str], bool]] = {}
+
+
+def _signature_columns(signature: Signature | None) -> tuple[list[str], bool]:
+    """The input columns and whether they all fit a float matrix (memoized per signature:
+    this runs on every request)."""
+    if signature is None:
+        return [], False
+    hit = _columns_of.get(id(signature))
+    if hit is not None and hit[0] is signature:
+        return hit[1], hit[2]
+    cols = signature.input_columns
+    matrix = bool(cols) and all(c.get("type") in _MATRIX for c in signature.inputs
+                                if "name" in c)
+    if len(_columns_of) > 1024:
+        _columns_of.clear()
+    _columns_of[id(signature)] = (signature, cols, matrix)
+    return cols, matrix
+
+
 def prepare(payload: Payload, signature: Signature | None, *, allow_nan: bool = False
             ) -> Prepared:
     """Check ``payload`` against ``signature`` and build the model input."""
-    cols = signature.input_columns if signature is not None else []
-    if cols and all(c.get("type") in NUMERIC | {"boolean"} for c in signature.inputs  # type: ignore[union-attr]
-                    if "name" in c):
+    cols, matrix = _signature_columns(signature)
+    if matrix:
         return _numeric(payload, cols, allow_nan)
     return Prepared(payload.n, frame=_frame(payload, signature, cols, allow_nan))
 
@@ -211,7 +243,9 @@ def _numeric(payload: Payload, cols: list[str], allow_nan: bool) -> Prepared:
 
     if payload.records is not None:
         try:
-            table = [[rec[c] for c in cols] for rec in payload.records]
+            pick = operator.itemgetter(*cols)
+            table = [pick(rec) for rec in payload.records] if len(cols) > 1 else [
+                [pick(rec)] for rec in payload.records]
         except KeyError as exc:
             raise InputError(f"input is missing column {exc.args[0]!r}", str(exc.args[0])
                              ) from None
@@ -224,14 +258,13 @@ def _numeric(payload: Payload, cols: list[str], allow_nan: bool) -> Prepared:
             raise InputError(f"input is missing column {missing[0]!r}", missing[0])
         table = [payload.columns[c] for c in cols]
     else:
-        assert payload.rows is not None
-        table = _positional(payload, cols)
-        if payload.flat is not None and payload.names is None:
+        if payload.flat is not None and payload.names is None and payload.width == len(cols):
             try:
-                flat = np.array(payload.flat, dtype=np.float64).reshape(len(table), len(cols))
-                return _checked(flat, cols, allow_nan)
+                flat = np.fromiter(payload.flat, dtype=np.float64, count=len(payload.flat))
+                return _checked(flat.reshape(payload.n, len(cols)), cols, allow_nan)
             except (ValueError, TypeError):
                 pass  # locate the bad value below
+        table = _positional(payload, cols)
     try:
         matrix = np.array(table, dtype=np.float64)
     except (ValueError, TypeError):
@@ -247,16 +280,16 @@ def _checked(matrix: Any, cols: list[str], allow_nan: bool) -> Prepared:
     import numpy as np
 
     if not allow_nan:
-        nan = np.isnan(matrix)
-        if nan.any():
-            row, col = (int(i) for i in np.argwhere(nan)[0])
-            raise InputError(f"column {cols[col]!r} is null or NaN in row {row}; this "
-                             "deployment does not accept missing values", cols[col])
+        bad = ~np.isfinite(matrix)
+        if bad.any():
+            row, col = (int(i) for i in np.argwhere(bad)[0])
+            raise InputError(f"column {cols[col]!r} is null, NaN or infinite in row {row}; "
+                             "this deployment does not accept missing values", cols[col])
     return Prepared(matrix.shape[0], matrix=np.ascontiguousarray(matrix))
 
 
 def _positional(payload: Payload, cols: list[str]) -> list[Any]:
-    rows = payload.rows or []
+    rows = payload.row_lists()
     if payload.names is not None:
         missing = [c for c in cols if c not in payload.names]
         if missing:
@@ -280,7 +313,7 @@ def _positional(payload: Payload, cols: list[str]) -> list[Any]:
 def _locate_bad_value(payload: Payload, cols: list[str], table: list[Any]) -> Exception:
     by_column = payload.columns is not None
     for i, line in enumerate(table):
-        if not isinstance(line, list):
+        if not isinstance(line, list | tuple):
             if by_column:
                 return PayloadError(f"column {cols[i]!r} must be a JSON array of values")
             return PayloadError(f"row {i} must be an array of {len(cols)} values")
@@ -311,7 +344,7 @@ def _frame(payload: Payload, signature: Signature | None, cols: list[str], allow
             frame = pd.DataFrame(payload.columns)
         else:
             names = payload.names or (cols or None)
-            frame = pd.DataFrame(payload.rows, columns=names)
+            frame = pd.DataFrame(payload.row_lists(), columns=names)
     except (ValueError, TypeError) as exc:
         raise PayloadError(f"the input cannot be read as a table: {exc}") from None
     try:

@@ -125,7 +125,7 @@ class PredictionLogger:
         cols = list(zip(*records, strict=True))
         data: dict[str, Any] = {name: list(col) for name, col in zip(COLUMNS, cols, strict=True)}
         data["inputs"] = [_json_text(v) for v in data["inputs"]]
-        data["outputs"] = [json.dumps(v, default=_jsonable) for v in data["outputs"]]
+        data["outputs"] = [_json_text(v) for v in data["outputs"]]
         table = pa.table(data, schema=_schema())
         sink = io.BytesIO()
         pq.write_table(table, sink, compression="zstd")
@@ -158,7 +158,13 @@ def _schema() -> Any:
 def _json_text(value: Any) -> str:
     if isinstance(value, bytes):  # the request body, JSON already
         return value.decode("utf-8", errors="replace")
-    return json.dumps(value, default=_jsonable)
+    try:
+        import orjson
+
+        return orjson.dumps(value, default=_jsonable,
+                            option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    except (ImportError, TypeError):
+        return json.dumps(value, default=_jsonable)
 
 
 def _jsonable(value: Any) -> Any:

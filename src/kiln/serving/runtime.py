@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from kiln._time import now_ms
 from kiln.entities import Deployment, Route
-from kiln.exceptions import KilnError, NotFoundError
+from kiln.exceptions import ConflictError, KilnError, NotFoundError
 from kiln.serving.batching import Batcher
 from kiln.serving.inputs import InputError, Payload, Prepared, prepare
+from kiln.serving.loading import load_model_for_serving, predict_array, takes_array
 from kiln.serving.predlog import LogRecord, PredictionLogger
 from kiln.serving.routing import CanaryWindow, WeightedChoice
 
@@ -59,19 +60,22 @@ class ServedModel:
         self.model = model
         self.signature = model.signature
         self.columns = model.signature.input_columns if model.signature else []
+        self.takes_array = takes_array(model, self.columns)
         batch_hist = metrics.batch_size.labels(name, str(version))
         self.batcher = Batcher(
             self._predict, self._merge, max_batch_size=options.max_batch_size,
             max_wait_ms=options.max_wait_ms, max_queue=options.max_queue,
             inflight=inflight, on_batch=batch_hist.observe,
         )
-        metrics.queue_depth.labels(name, str(version)).set_function(lambda: self.batcher.depth)
+        metrics.track(metrics.queue_depth, (name, str(version)), lambda: self.batcher.depth)
 
     def _merge(self, items: list[Prepared]) -> Any:
         import numpy as np
 
         if all(p.matrix is not None for p in items):
             matrix = items[0].matrix if len(items) == 1 else np.vstack([p.matrix for p in items])
+            if self.takes_array:
+                return matrix
             import pandas as pd
 
             return pd.DataFrame(matrix, columns=self.columns, copy=False)
@@ -82,11 +86,7 @@ class ServedModel:
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def _predict(self, data: Any) -> Any:
-        import numpy as np
-
-        out = self.model.raw.predict(data)
-        values = getattr(out, "to_numpy", None)
-        return np.asarray(values() if values is not None else out)
+        return predict_array(self.model, data)
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,7 @@ class DeploymentRuntime:
         self.inflight = 0
         self._models: dict[tuple[str, int], ServedModel] = {}
         self._shadow_tasks: set[asyncio.Task[None]] = set()
+        self._pending_shadows = 0
         self._watch_task: asyncio.Task[None] | None = None
         self._refresh_lock = asyncio.Lock()
         self.logger: PredictionLogger | None = None
@@ -131,8 +132,9 @@ class DeploymentRuntime:
             self.logger = PredictionLogger(
                 ws.store, ws.artifacts, name, max_rows=options.log_buffer_rows,
                 batch_rows=options.log_batch_rows, flush_seconds=options.log_flush_seconds)
-            metrics.log_dropped.set_function(lambda: self.logger.dropped if self.logger else 0)
-            metrics.log_pending.set_function(lambda: self.logger.pending if self.logger else 0)
+            logger = self.logger
+            metrics.track(metrics.log_dropped, (), lambda: logger.dropped)
+            metrics.track(metrics.log_pending, (), lambda: logger.pending)
 
     # -- loading and hot swap -------------------------------------------------------------
     def _stamp(self, deployment_version: int, routes: tuple[Route, ...]) -> tuple[Any, ...]:
@@ -158,9 +160,7 @@ class DeploymentRuntime:
     def _served(self, model: str, version: int) -> ServedModel:
         key = (model, version)
         if key not in self._models:
-            from kiln.registry.inference import load_for_inference
-
-            loaded = load_for_inference(self.ws, model, version)  # ONNX path when checked
+            loaded = load_model_for_serving(self.ws, f"models:/{model}/{version}")
             self._models[key] = ServedModel(model, version, loaded, self.options, self.metrics,
                                             lambda: self.inflight)
         return self._models[key]
@@ -188,7 +188,7 @@ class DeploymentRuntime:
             for key in [k for k in self._models if k not in live]:
                 # requests holding the old table still finish: close() drains the queue
                 self._spawn(self._models.pop(key).batcher.close())
-                self.metrics.queue_depth.remove(key[0], str(key[1]))
+                self.metrics.untrack(self.metrics.queue_depth, (key[0], str(key[1])))
             log.info("deployment %s version %s live: %s", self.name, table.deployment.version,
                      ", ".join(f"{r.target}->v{r.served.version}" for r in table.routes))
             return True
@@ -200,8 +200,16 @@ class DeploymentRuntime:
         self._watch_task = asyncio.get_running_loop().create_task(self._watch())
 
     async def _watch(self) -> None:
+        poll = self.options.poll_seconds
+        # with shared (multiprocess) metrics, gauges are copied out every second
+        tick = min(poll, 1.0) if self.metrics.multiprocess else poll
+        next_poll = time.monotonic() + poll
         while True:
-            await asyncio.sleep(self.options.poll_seconds)
+            await asyncio.sleep(tick)
+            self.metrics.sample()
+            if time.monotonic() < next_poll:
+                continue
+            next_poll = time.monotonic() + poll
             try:
                 await self.refresh()
             except Exception as exc:  # keep serving the current table
@@ -217,8 +225,13 @@ class DeploymentRuntime:
             await asyncio.gather(*self._shadow_tasks, return_exceptions=True)
         for served in list(self._models.values()):
             await served.batcher.close()
+        for _ in range(10_000):  # settled shadow futures log from callbacks: let them run
+            if not self._pending_shadows:
+                break
+            await asyncio.sleep(0)
         if self.logger is not None:
             await asyncio.to_thread(self.logger.close)
+        self.metrics.close()
 
     # -- serving ------------------------------------------------------------------------
     def _key(self, table: RouteTable, payload: Payload, headers: Mapping[str, str]
@@ -266,18 +279,51 @@ class DeploymentRuntime:
                 if reason is not None:
                     self._spawn(self._rollback(table, reason))
             for shadow in table.shadows:
-                if shadow.served.batcher.queued_rows < self.options.max_queue // 2:
-                    same = status == 200 and shadow.served.signature == served.signature
-                    self._spawn(self._shadow(table, shadow, payload, request_id,
-                                             prepared if same else None))
-                else:
+                if shadow.served.batcher.queued_rows >= self.options.max_queue // 2:
                     self.metrics.shadow.labels(self.name, shadow.target,
                                                str(shadow.served.version), "dropped").inc()
+                elif status == 200 and (shadow.served.signature is served.signature
+                                        or shadow.served.signature == served.signature):
+                    # the checked input fits: queue it, log from the future's callback
+                    assert prepared is not None
+                    self._shadow_now(table, shadow, payload, request_id, prepared)
+                else:  # another signature: check the input again, in a task
+                    self._spawn(self._shadow(table, shadow, payload, request_id, None))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._shadow_tasks.add(task)
         task.add_done_callback(self._shadow_tasks.discard)
+
+    def _shadow_now(self, table: RouteTable, shadow: ActiveRoute, payload: Payload,
+                    request_id: str, prepared: Prepared) -> None:
+        start = time.perf_counter()
+        try:
+            fut = shadow.served.batcher.enqueue(prepared)
+        except Exception:
+            self._shadow_done(table, shadow, payload, request_id, start, 503, None)
+            return
+        self._pending_shadows += 1
+
+        def done(f: asyncio.Future[Any]) -> None:
+            self._pending_shadows -= 1
+            error = f.exception()
+            self._shadow_done(table, shadow, payload, request_id, start,
+                              200 if error is None else 500,
+                              None if error is not None else f.result())
+
+        fut.add_done_callback(done)
+
+    def _shadow_done(self, table: RouteTable, shadow: ActiveRoute, payload: Payload,
+                     request_id: str, start: float, status: int, outputs: Any) -> None:
+        latency = time.perf_counter() - start
+        self.metrics.shadow.labels(self.name, shadow.target, str(shadow.served.version),
+                                   str(status)).inc()
+        if self.logger is not None:
+            self.logger.log(LogRecord(
+                request_id, now_ms(), self.name, table.deployment.version, shadow.target,
+                shadow.served.name, shadow.served.version, True, status, latency * 1000,
+                payload.as_json(), outputs))
 
     async def _shadow(self, table: RouteTable, shadow: ActiveRoute, payload: Payload,
                       request_id: str, prepared: Prepared | None) -> None:
@@ -292,14 +338,7 @@ class DeploymentRuntime:
             status = 422
         except Exception:
             status = 500
-        latency = time.perf_counter() - start
-        self.metrics.shadow.labels(self.name, shadow.target, str(shadow.served.version),
-                                   str(status)).inc()
-        if self.logger is not None:
-            self.logger.log(LogRecord(
-                request_id, now_ms(), self.name, table.deployment.version, shadow.target,
-                shadow.served.name, shadow.served.version, True, status, latency * 1000,
-                payload.as_json(), outputs))
+        self._shadow_done(table, shadow, payload, request_id, start, status, outputs)
 
     async def _rollback(self, table: RouteTable, reason: str) -> None:
         from kiln.serving.spec import with_weights
@@ -308,13 +347,24 @@ class DeploymentRuntime:
         route = table.canary.policy.route
         log.warning("deployment %s: rolling canary %s back: %s", self.name, route, reason)
         try:
+            # Only on top of the version this decision was made on: with several workers
+            # (or replicas) each sees the canary fail, and the first write wins; the others
+            # get a conflict and pick up the new version instead of rolling back again.
             spec = with_weights(table.deployment.spec, {route: 0.0})
             await asyncio.to_thread(self.ws.update_deployment, self.name, spec,
-                                    "auto-rollback", f"canary {route}: {reason}")
+                                    "auto-rollback", f"canary {route}: {reason}",
+                                    expected_version=table.deployment.version)
             self.metrics.rollbacks.labels(self.name, route).inc()
-            await self.refresh(force=True)
+        except ConflictError:
+            log.info("deployment %s changed since version %s; not rolling back again",
+                     self.name, table.deployment.version)
         except Exception as exc:
             log.error("deployment %s: canary rollback failed: %s", self.name, exc)
+            return
+        try:
+            await self.refresh(force=True)
+        except Exception as exc:  # the watch loop tries again
+            log.warning("deployment %s: refresh after rollback failed: %s", self.name, exc)
 
 
 def new_request_id() -> str:

@@ -103,3 +103,39 @@ class ServingStoreSuite:
         assert [f.request_id for f in store.get_feedback("churn", start=250)] == ["r1"]
         assert store.get_feedback("other") == []
         store.add_feedback([])
+
+    def test_expected_version_is_a_compare_and_set(self, store: MetadataStore) -> None:
+        store.add_deployment_version("churn", SPEC, action="create", user="a", created_at=1,
+                                     create=True)
+        d2 = store.add_deployment_version("churn", SPEC, action="w", user="a", created_at=2,
+                                          expected_version=1)
+        assert d2.version == 2
+        with pytest.raises(ConflictError, match="at version 2, not 1"):
+            store.add_deployment_version("churn", SPEC, action="w", user="b", created_at=3,
+                                         expected_version=1)
+        assert store.deployment_head("churn") == 2
+
+    def test_concurrent_compare_and_set_lets_exactly_one_through(
+            self, store: MetadataStore) -> None:
+        store.add_deployment_version("churn", SPEC, action="create", user="a", created_at=1,
+                                     create=True)
+        outcomes: list[str] = []
+        barrier = threading.Barrier(4)
+
+        def change() -> None:
+            barrier.wait()
+            try:
+                store.add_deployment_version("churn", SPEC, action="auto-rollback", user="a",
+                                             created_at=2, expected_version=1)
+                outcomes.append("written")
+            except ConflictError:
+                outcomes.append("conflict")
+
+        threads = [threading.Thread(target=change) for _ in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert sorted(outcomes) == ["conflict"] * 3 + ["written"]
+        assert [d.action for d in store.deployment_history("churn")] == ["create",
+                                                                         "auto-rollback"]

@@ -22,6 +22,7 @@ KNOWN_REVISIONS = (
     "0002_server",
     "0003_monitoring",
     "0003_sweeps",
+    "0003_serving",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 ACCEPTED_URLS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"

@@ -31,29 +31,37 @@ class SqlServing(SqlBase):
         created_at: int,
         message: str = "",
         create: bool = False,
+        expected_version: int | None = None,
     ) -> Deployment:
         dv = t.deployment_versions
         for _attempt in range(10):
             try:
                 with self._write() as conn:
-                    latest = conn.execute(
-                        select(func.max(dv.c.version)).where(dv.c.name == name)
-                    ).scalar()
-                    if create and latest is not None:
-                        raise ConflictError(
-                            f"deployment {name!r} exists already (version {latest}); "
-                            "change it with set-weights or rollback"
-                        )
-                    if not create and latest is None:
+                    if create:
+                        made = conn.execute(
+                            self._insert(t.deployments)
+                            .values(name=name, created_at=created_at)
+                            .on_conflict_do_nothing(index_elements=["name"])
+                            .returning(t.deployments.c.name)
+                        ).first()
+                        if made is None:
+                            raise ConflictError(
+                                f"deployment {name!r} exists already; change it with "
+                                "set-weights or rollback"
+                            )
+                    version = self._next_version(conn, t.deployments, dv, name)
+                    if not create and version == 1:  # no parent row: no such deployment
                         self._missing_deployment(conn, name)
-                    version = (latest or 0) + 1
+                    if expected_version is not None and version - 1 != expected_version:
+                        raise ConflictError(
+                            f"deployment {name!r} is at version {version - 1}, not "
+                            f"{expected_version}: someone changed it meanwhile; read it again"
+                        )
                     conn.execute(dv.insert().values(
                         name=name, version=version, spec=json.dumps(spec.to_dict()),
                         action=action, user=user, created_at=created_at, message=message,
                     ))
             except IntegrityError:
-                if create:
-                    raise ConflictError(f"deployment {name!r} exists already") from None
                 continue  # a concurrent writer took this version number; take the next
             return Deployment(name, version, spec, action, user, created_at, message)
         raise ConflictError(f"could not change deployment {name!r}: too many writers")
