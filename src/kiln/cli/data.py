@@ -120,19 +120,33 @@ def pull(pointers: tuple[Path, ...]) -> None:
     artifacts, cache = _files_only()
     for pointer in found:
         with _progress(f"pulling {pointer}") as bar:
-            written = pull_pointer(artifacts, cache, pointer, progress=bar)
-        click.echo(f"{pointer}: {written} files written")
+            done = pull_pointer(artifacts, cache, pointer, progress=bar)
+        _removed(done.removed)
+        click.echo(f"{pointer}: {done.written} files written, {len(done.removed)} removed")
+
+
+def _removed(rels: list[str], limit: int = 50) -> None:
+    for rel in rels[:limit]:
+        click.echo(f"  removed {rel}")
+    if len(rels) > limit:
+        click.echo(f"  ... and {len(rels) - limit} more removed")
 
 
 @data.command("get")
 @click.argument("ref")
-@click.option("-o", "--output", "dest", type=click.Path(path_type=Path), default=Path("."),
-              show_default=True, help="Folder to write into.")
-def get(ref: str, dest: Path) -> None:
+@click.option("-o", "--output", "dest", type=click.Path(path_type=Path),
+              help="Folder to write into (default: the current folder for a file, ./NAME for "
+                   "a folder). A folder version makes it match exactly: other files in it are "
+                   "removed.")
+def get(ref: str, dest: Path | None) -> None:
     """Fetch version REF (NAME, NAME@3 or NAME@latest) into a folder."""
     ws = workspace()
+    dv = ws.dataset_version(ref)
+    if dest is None:
+        dest = Path(dv.name) if dv.kind == "directory" else Path(".")
     with _progress(f"getting {ref}") as bar:
-        out = ws.get_dataset(ref, dest, progress=bar)
+        out, done = ws.restore_dataset(dv, dest, progress=bar)
+    _removed(done.removed)
     click.echo(str(out))
 
 

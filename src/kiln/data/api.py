@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from kiln.data.client import DataStatus
     from kiln.data.compare import DataDiff
+    from kiln.data.snapshot import Restored
     from kiln.data.validation import Thresholds, ValidationReport
     from kiln.entities import DatasetVersion
 
@@ -55,10 +56,12 @@ def get(ref: str | DatasetVersion, dest: str | os.PathLike[str]) -> Path:
     return out
 
 
-def pull(pointer: str | os.PathLike[str]) -> int:
-    """Restore the data a pointer file (``PATH.kiln``) names; returns files written."""
-    written: int = _ws().pull(pointer)
-    return written
+def pull(pointer: str | os.PathLike[str]) -> Restored:
+    """Make the data a pointer file (``PATH.kiln``) names match its version: returns the
+    number of files written and the files removed (a folder loses files the version does
+    not hold, as ``dvc checkout`` does)."""
+    done: Restored = _ws().pull(pointer)
+    return done
 
 
 def status(path: str | os.PathLike[str]) -> DataStatus:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from kiln.artifacts.base import ArtifactStore
     from kiln.data.compare import DataDiff
     from kiln.data.pointer import Pointer
-    from kiln.data.snapshot import Progress
+    from kiln.data.snapshot import Progress, Restored
     from kiln.data.statcache import StatCache
     from kiln.entities import DatasetVersion
 
@@ -113,18 +113,30 @@ class DataClient(WorkspaceCore):
     # -- getting data back ------------------------------------------------------------
     def get_dataset(self, ref: str | DatasetVersion, dest: str | os.PathLike[str],
                     progress: Progress | None = None) -> Path:
-        """Write version ``ref`` into folder ``dest`` (a file keeps its name); hashes verified."""
+        """Write version ``ref`` into folder ``dest`` (a file keeps its name); hashes verified.
+
+        A directory version makes ``dest`` match it exactly: changed files are restored,
+        missing ones added, and files the version does not hold are removed.
+        """
+        return self.restore_dataset(ref, dest, progress)[0]
+
+    def restore_dataset(self, ref: str | DatasetVersion, dest: str | os.PathLike[str],
+                        progress: Progress | None = None) -> tuple[Path, Restored]:
+        """As :meth:`get_dataset`, also saying what was written and removed."""
         from kiln.data.snapshot import load_manifest, restore
 
         dv = self.dataset_version(ref)
         files = load_manifest(self.artifacts, dv.tree)
         out = Path(dest)
-        restore(self.artifacts, files, out, self.stat_cache, progress,
-                tree=dv.tree if dv.kind == "directory" else None)
-        return out / next(iter(files)) if dv.kind == "file" else out
+        directory = dv.kind == "directory"
+        done = restore(self.artifacts, files, out, self.stat_cache, progress,
+                       tree=dv.tree if directory else None, prune=directory)
+        return (out if directory else out / next(iter(files))), done
 
-    def pull(self, pointer: str | os.PathLike[str], progress: Progress | None = None) -> int:
-        """Restore the data a pointer file names; returns the number of files written."""
+    def pull(self, pointer: str | os.PathLike[str], progress: Progress | None = None
+             ) -> Restored:
+        """Make the data a pointer file names match its version (files written, and for a
+        folder, files removed that the version does not hold)."""
         return pull_pointer(self.artifacts, self.stat_cache, pointer, progress)
 
     def data_status(self, path: str | os.PathLike[str],
@@ -189,8 +201,10 @@ class DataClient(WorkspaceCore):
 
 
 def pull_pointer(artifacts: ArtifactStore, stat_cache: StatCache,
-                 pointer: str | os.PathLike[str], progress: Progress | None = None) -> int:
-    """Restore what ``pointer`` names from ``artifacts`` (no metadata store needed)."""
+                 pointer: str | os.PathLike[str], progress: Progress | None = None
+                 ) -> Restored:
+    """Restore what ``pointer`` names from ``artifacts`` (no metadata store needed); a
+    folder ends up holding exactly the version (files it does not name are removed)."""
     from kiln.data.pointer import read_pointer
     from kiln.data.snapshot import load_manifest, restore
 
@@ -202,7 +216,7 @@ def pull_pointer(artifacts: ArtifactStore, stat_cache: StatCache,
                                        f"{len(files)} entries")
         entry = next(iter(files.values()))
         return restore(artifacts, {p.path.name: entry}, p.path.parent, stat_cache, progress)
-    return restore(artifacts, files, p.path, stat_cache, progress, tree=p.tree)
+    return restore(artifacts, files, p.path, stat_cache, progress, tree=p.tree, prune=True)
 
 
 def pointer_status(artifacts: ArtifactStore, stat_cache: StatCache,
@@ -241,6 +255,22 @@ def pointer_status(artifacts: ArtifactStore, stat_cache: StatCache,
     if hashed or status.clean:
         stat_cache.save(root, cache)
     return status
+
+
+def local_paths(artifacts: ArtifactStore, stat_cache: StatCache, home: Path,
+                dv: DatasetVersion) -> dict[str, str]:
+    """``{rel: local path}`` of every file of ``dv``, for readers such as DuckDB: the
+    objects themselves in a local artifact store, else a verified copy cached under
+    ``home/data``."""
+    from kiln.data.snapshot import load_manifest, local_object, restore
+
+    files = load_manifest(artifacts, dv.tree)
+    direct = {rel: local_object(artifacts, entry["sha256"]) for rel, entry in files.items()}
+    if all(path is not None for path in direct.values()):
+        return {rel: str(path) for rel, path in direct.items()}
+    target = home / "data" / dv.tree[:16]
+    restore(artifacts, files, target, stat_cache, tree=dv.tree, prune=True)
+    return {rel: str(target / rel) for rel in files}
 
 
 def _git_commit(path: Path) -> str | None:

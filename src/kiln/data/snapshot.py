@@ -7,6 +7,7 @@ whose size and mtime match the stat cache are not read again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -133,6 +134,15 @@ def _missing(store: ArtifactStore, known: dict[str, str], files: Sequence[LocalF
     return [by_rel[rel] for rel, sha in known.items() if not store.exists(sha)]
 
 
+def local_object(store: ArtifactStore, sha: str) -> str | None:
+    """The path of object ``sha`` when ``store`` is a local folder holding it, else ``None``."""
+    root = _local_root(store)
+    if root is None:
+        return None
+    path = os.path.join(root, sha[:2], sha[2:])
+    return path if os.path.exists(path) else None
+
+
 def _has_object(root: str, sha: str, size: int) -> bool:
     try:
         return os.stat(os.path.join(root, sha[:2], sha[2:])).st_size == size
@@ -246,49 +256,82 @@ def load_manifest(store: ArtifactStore, tree: str) -> dict[str, dict[str, Any]]:
     return read_manifest(store, tree)
 
 
+@dataclass
+class Restored:
+    """What a restore did: files written, and files removed because the version has none
+    of that name (relative paths, sorted)."""
+
+    written: int = 0
+    removed: list[str] = field(default_factory=list)
+
+
 def restore(store: ArtifactStore, files: dict[str, dict[str, Any]], dest: Path,
             stat_cache: StatCache, progress: Progress | None = None,
-            tree: str | None = None) -> int:
-    """Write ``files`` under ``dest`` (hashes verified); returns how many were written.
+            tree: str | None = None, prune: bool = False) -> Restored:
+    """Write ``files`` under ``dest`` (hashes verified).
 
-    Files already there with the right content (by the stat cache) are kept. ``tree``
-    (the manifest's id) is remembered when ``dest`` ends up holding exactly ``files``.
+    Files already there with the right content (by the stat cache) are kept. With
+    ``prune``, files under ``dest`` that ``files`` does not name are removed (as
+    ``dvc checkout`` does), so ``dest`` ends up holding exactly the version. ``tree``
+    (the manifest's id) is remembered when ``dest`` holds exactly ``files``.
     """
     dest = Path(dest).resolve()
-    fresh_folder = not dest.exists() or (dest.is_dir() and not any(dest.iterdir()))
+    if dest.exists() and not dest.is_dir():
+        raise InvalidArgumentError(f"cannot restore into {str(dest)!r}: it is a file, not a "
+                                   "folder")
+    local: dict[str, LocalFile] = {}
+    if dest.is_dir():
+        found: list[LocalFile] = []
+        _walk(str(dest), "", found)
+        local = {f.rel: f for f in found}
     if progress is not None:
         progress.start(len(files))
-    cache = stat_cache.load(dest) if not fresh_folder else FolderCache()
+    cache = stat_cache.load(dest) if local else FolderCache()
     if cache.stored_in != store.url:
         cache.entries = {}  # entries of unknown provenance: start over (only re-hashes)
-    todo: list[tuple[str, str, int]] = []
     base = str(dest) + os.sep
+    todo: list[tuple[str, str, int]] = []
     for rel, entry in files.items():
-        target = os.path.join(str(dest), rel)
-        if not os.path.abspath(target).startswith(base):
+        if not os.path.abspath(base + rel).startswith(base):
             raise InvalidArgumentError(f"snapshot names a path outside its folder: {rel!r}")
         hit = cache.entries.get(rel)
-        if hit is not None and hit[2] == entry["sha256"]:
-            try:
-                st = os.stat(target)
-                if st.st_size == hit[0] and st.st_mtime_ns == hit[1]:
-                    continue
-            except FileNotFoundError:
-                pass
+        have = local.get(rel)
+        if (hit is not None and have is not None and hit[2] == entry["sha256"]
+                and have.size == hit[0] and have.mtime_ns == hit[1]):
+            continue
         todo.append((rel, entry["sha256"], int(entry["size"])))
+    extras = sorted(set(local) - set(files))
+    if prune:
+        _remove(dest, extras)
+    # Entries only for what will be there: the version's files and any extras kept.
+    keep = set(files) if prune else set(files) | set(extras)
+    cache.entries = {rel: e for rel, e in cache.entries.items() if rel in keep}
     if progress is not None and len(files) > len(todo):
         progress.advance(len(files) - len(todo))
-    for parent in sorted({os.path.dirname(os.path.join(base, rel)) for rel, _, _ in todo}):
+    for parent in sorted({os.path.dirname(base + rel) for rel, _, _ in todo}):
         os.makedirs(parent, exist_ok=True)
     jobs = [(base, rel, sha, size) for rel, sha, size in todo]
     for out in _parallel(_restore_batch, jobs, store, progress):
         for rel, size, mtime_ns, sha in out:
             cache.entries[rel] = (size, mtime_ns, sha)
-    exact = fresh_folder and set(cache.entries) == set(files)
-    cache.tree = tree if exact else None
+    cache.tree = tree if prune or not extras else None
     cache.stored_in = store.url
     stat_cache.save(dest, cache)
-    return len(todo)
+    return Restored(len(todo), extras if prune else [])
+
+
+def _remove(dest: Path, rels: Sequence[str]) -> None:
+    """Delete ``rels`` under ``dest`` and the folders that this leaves empty."""
+    parents: set[str] = set()
+    for rel in rels:
+        os.unlink(os.path.join(dest, rel))
+        parent = os.path.dirname(rel)
+        while parent:
+            parents.add(parent)
+            parent = os.path.dirname(parent)
+    for parent in sorted(parents, key=lambda p: p.count("/"), reverse=True):
+        with contextlib.suppress(OSError):  # not empty: it still holds the version's files
+            os.rmdir(os.path.join(dest, parent))
 
 
 def _restore_batch(batch: Sequence[tuple[str, str, str, int]], store: ArtifactStore | None
