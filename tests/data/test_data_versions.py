@@ -115,6 +115,14 @@ def test_unchanged_size_and_mtime_are_not_rehashed(ws: Workspace, tmp_path: Path
     assert kiln.data.status(data).clean
     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
     assert kiln.data.status(data).modified == ["part0/f0.bin"]
+    # A file replaced by another one (a new inode) with the same size and mtime is seen.
+    other = data / "part1" / "f1.bin"
+    st1 = other.stat()
+    fresh = tmp_path / "fresh.bin"
+    fresh.write_bytes(b"CONTENT 1")
+    os.utime(fresh, ns=(st1.st_atime_ns, st1.st_mtime_ns))
+    os.replace(fresh, other)
+    assert kiln.data.status(data).modified == ["part0/f0.bin", "part1/f1.bin"]
 
 
 def test_table_diff_reports_rows_schema_and_statistics(ws: Workspace, tmp_path: Path) -> None:
@@ -219,3 +227,19 @@ def _files(ws: Workspace, ref: str) -> list[str]:
     from kiln.data.snapshot import load_manifest
 
     return sorted(load_manifest(ws.artifacts, ws.dataset_version(ref).tree))
+
+
+def test_manifest_is_byte_for_byte_the_json_it_always_was() -> None:
+    import json
+
+    from kiln.artifacts.tree import MANIFEST_KIND
+    from kiln.data.snapshot import manifest_bytes
+
+    for rels in (["b/x.bin", "a.txt", "a/b", "a-b", "a0"],
+                 ["naïve/é.csv", 'quote"d', "back\\slash", "tab\there", "z"]):
+        hexes = [f"{i:064x}" for i in range(len(rels))]
+        sizes = [i * 1000 for i in range(len(rels))]
+        expected = json.dumps({"kind": MANIFEST_KIND, "files": {
+            r: {"sha256": h, "size": n} for r, h, n in zip(rels, hexes, sizes, strict=True)}},
+            sort_keys=True).encode()
+        assert manifest_bytes(rels, hexes, sizes) == expected

@@ -73,7 +73,7 @@ class DataClient(WorkspaceCore):
             rows, schema = self._describe(snap.kind, src)
             dv = self.store.create_dataset_version(
                 name, tree=snap.tree, kind=snap.kind, size=snap.size,
-                file_count=len(snap.files), rows=rows, schema=schema, user=self.user,
+                file_count=snap.file_count, rows=rows, schema=schema, user=self.user,
                 created_at=now_ms(), git_commit=_git_commit(src), source=str(src),
                 description=description,
             )
@@ -231,17 +231,18 @@ def pointer_status(artifacts: ArtifactStore, stat_cache: StatCache,
     if not p.path.exists():
         status.removed = sorted(load_manifest(artifacts, p.tree))
         return status
-    kind, local = scan(p.path)
+    kind, base, local = scan(p.path)
     root = p.path.resolve()
     cache = stat_cache.load(root)
-    current, hashed = hashes(local, cache, progress)
+    hexes, hashed = hashes(local, base, cache, progress)
     if kind == "directory" and cache.tree is not None and cache.tree == p.tree:
         return status  # every file matches the entries that made this very tree
     files = load_manifest(artifacts, p.tree)
+    current = dict(zip(local.rels, hexes, strict=True))
     if kind == "file":
         expected = next(iter(files.values()))["sha256"]
-        if current[p.path.name] != expected:
-            status.modified = [p.path.name]
+        if hexes[0] != expected:
+            status.modified = [local.rels[0]]
     else:
         for rel, sha in current.items():
             entry = files.get(rel)
@@ -249,6 +250,8 @@ def pointer_status(artifacts: ArtifactStore, stat_cache: StatCache,
                 status.added.append(rel)
             elif entry["sha256"] != sha:
                 status.modified.append(rel)
+        status.added.sort()
+        status.modified.sort()
         status.removed = sorted(set(files) - set(current))
         if status.clean:
             cache.tree = p.tree
