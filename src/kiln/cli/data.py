@@ -31,8 +31,19 @@ class _Bar:
         self.progress.advance(self.task, n)
 
 
+class _NoBar:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        pass
+
+
 @contextmanager
-def _progress(label: str) -> Iterator[_Bar]:
+def _progress(label: str) -> Iterator[_Bar | _NoBar]:
+    if not sys.stderr.isatty():  # nothing to draw on: skip importing rich at all
+        yield _NoBar()
+        return
     from rich.console import Console
     from rich.progress import (
         BarColumn,
