@@ -309,6 +309,7 @@ def validate(ref: str, against: str | None, schema_file: Path | None, html_path:
             f"nothing to validate {dv.ref} against; give --against NAME@VERSION or --schema FILE"
         )
     report = run_validation(current, schema_obj, reference=reference)
+    ws.record_validation(dv, report, ws.dataset_version(against).ref if against else None)
     title = f"{dv.ref}" + (f" against {against}" if against else "")
     written = None
     if not no_html:

@@ -96,21 +96,29 @@ def validate(df: pd.DataFrame | str | DatasetVersion,
 
     ws = None
     frame: pd.DataFrame
+    version = None
     if isinstance(df, pd.DataFrame):
         frame = df
     else:
         ws = _ws()
-        frame = ws.dataset_frame(df)
+        version = ws.dataset_version(df)
+        frame = ws.dataset_frame(version)
     ref_frame: pd.DataFrame | None = None
+    against = None
     if reference is not None and not isinstance(reference, pd.DataFrame):
         ws = ws or _ws()
         ref_version = ws.dataset_version(reference)
+        against = ref_version.ref
         if schema is None and ref_version.schema:
             schema = Schema.from_dict(ref_version.schema, f"schema of {ref_version.ref}")
         ref_frame = ws.dataset_frame(ref_version)
     elif reference is not None:
         ref_frame = reference
-    return run_validation(frame, _as_schema(schema), reference=ref_frame, thresholds=thresholds)
+    report = run_validation(frame, _as_schema(schema), reference=ref_frame,
+                            thresholds=thresholds)
+    if ws is not None and version is not None:  # a stored version's report is kept with it
+        ws.record_validation(version, report, against)
+    return report
 
 
 def _as_schema(schema: Schema | dict[str, Any] | str | os.PathLike[str] | None

@@ -21,9 +21,12 @@ if TYPE_CHECKING:
     from kiln.data.pointer import Pointer
     from kiln.data.snapshot import Progress, Restored
     from kiln.data.statcache import StatCache
+    from kiln.data.validation import ValidationReport
     from kiln.entities import DatasetVersion
+    from kiln.metadata.base import MetadataStore
 
 LINEAGE_KIND = "dataset_version"
+REPORT_KIND = "validation_report"
 
 
 @dataclass
@@ -181,6 +184,25 @@ class DataClient(WorkspaceCore):
         return diff_versions(va, vb, load_manifest(self.artifacts, va.tree),
                              load_manifest(self.artifacts, vb.tree))
 
+    # -- validation reports -------------------------------------------------------------
+    def record_validation(self, dataset: str | DatasetVersion, report: ValidationReport,
+                          against: str | None = None) -> str:
+        """Keep ``report`` (of ``dataset``, against reference ``against``) in the artifact
+        store, linked to the version (edge dataset_version → validation_report); returns
+        the report's id. The web UI lists them per version."""
+        import json
+
+        from kiln.entities import LineageEdge
+
+        dv = self.dataset_version(dataset)
+        at = now_ms()
+        body = {**report.to_dict(), "ref": dv.ref, "against": against, "user": self.user,
+                "at": at}
+        sha = self.artifacts.put_bytes(json.dumps(body, default=_plain).encode()).sha256
+        self.store.add_edges([LineageEdge(LINEAGE_KIND, dv.ref, REPORT_KIND, sha, "validated",
+                                          at)])
+        return sha
+
     # -- lineage ----------------------------------------------------------------------
     def log_input(self, run_id: str, dataset: str | DatasetVersion) -> DatasetVersion:
         """Record that run ``run_id`` read ``dataset`` (edge dataset_version → run)."""
@@ -258,6 +280,24 @@ def pointer_status(artifacts: ArtifactStore, stat_cache: StatCache,
     if hashed or status.clean:
         stat_cache.save(root, cache)
     return status
+
+
+def validation_reports(store: MetadataStore, artifacts: ArtifactStore, ref: str
+                       ) -> list[dict[str, Any]]:
+    """The validation reports recorded for version ``ref`` (``NAME@N``), newest first."""
+    import json
+
+    edges = [e for e in store.edges_from(LINEAGE_KIND, ref) if e.dst_kind == REPORT_KIND]
+    reports = []
+    for e in reversed(edges):
+        body = json.loads(artifacts.get_bytes(e.dst_id))
+        reports.append({**body, "id": e.dst_id})
+    return reports
+
+
+def _plain(value: Any) -> Any:
+    """JSON for numpy scalars and anything else a report may hold."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def local_paths(artifacts: ArtifactStore, stat_cache: StatCache, home: Path,

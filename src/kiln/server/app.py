@@ -32,6 +32,7 @@ UI_ROUTERS = {
     "tracking": "kiln.server.ui.tracking:router",
     "registry": "kiln.server.ui.registry:router",
     "lineage": "kiln.server.ui.lineage:router",
+    "data": "kiln.server.ui.data:router",
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
