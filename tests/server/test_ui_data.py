@@ -97,7 +97,8 @@ def test_dataset_and_feature_pages(live: LiveServer, served_ws: Workspace, tmp_p
     assert "free, pro" in page.locator("#schema").inner_text()
 
     page.goto(live.url + "/datasets/images")
-    assert page.locator("#files tr").count() == 6 and "a/4.png" in page.locator("#files").inner_text()
+    assert page.locator("#files tr").count() == 6
+    assert "a/4.png" in page.locator("#files").inner_text()
     assert "not a single table" in page.locator("#schema").inner_text()
 
     page.click("nav >> text=Features")

@@ -4,6 +4,7 @@ diffs, validation reports) and feature views (definition, versions, online fresh
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -78,7 +79,7 @@ def feature_view_page(name: str, request: Request, who: Who,
     except KilnError as exc:
         return page_error(request, exc)
     changes = {d.version: diff_specs(prev.spec, d.spec)
-               for prev, d in zip(history, history[1:], strict=False)}
+               for prev, d in pairwise(history)}
     return render(request, "feature_view.html", who=who, view=shown,
                   history=list(reversed(history)), changes=changes,
                   definition=yaml.safe_dump(shown.spec, sort_keys=False),
