@@ -89,6 +89,9 @@ def validate(df: pd.DataFrame | str | DatasetVersion,
     """Validate ``df`` (a frame or a dataset reference) against ``schema`` (a Schema, its
     dict, or a YAML file; default: the reference version's stored schema, else inferred
     from the reference) and drift against ``reference`` (a frame or a dataset reference).
+
+    The report of a stored version is kept with it (``kiln server`` shows it on the
+    dataset's page).
     """
     import pandas as pd
 
