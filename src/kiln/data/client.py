@@ -145,7 +145,7 @@ class DataClient(WorkspaceCore):
     def data_status(self, path: str | os.PathLike[str],
                     progress: Progress | None = None) -> DataStatus:
         """Compare a data path with the version its pointer file names (re-hashing only
-        files whose size or mtime changed)."""
+        files whose size, mtime or inode changed)."""
         return pointer_status(self.artifacts, self.stat_cache, path, progress)
 
     def load_dataset(self, ref: str | DatasetVersion) -> pd.DataFrame | Path:

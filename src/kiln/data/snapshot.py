@@ -2,7 +2,7 @@
 
 Each file is stored once by content; a snapshot is a manifest (the
 ``kiln.artifacts.tree`` format) whose sha256 names the version's tree. Files
-whose size and mtime match the stat cache are not read again.
+whose size, mtime and inode match the stat cache are not read again.
 """
 
 from __future__ import annotations
