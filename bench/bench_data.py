@@ -67,7 +67,7 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     tool = "kiln" if "kiln.cli.main" in cmd else Path(cmd[0]).name
     label = " ".join(cmd[-3:] if tool == "kiln" else cmd[1:])
-    CPU[f"{tool} {label}"] = round(cpu, 3)
+    CPU[f"{len(CPU) + 1:02d} {tool} {label}"] = round(cpu, 3)
     print(f"  {tool} {label}: {wall:.2f} s wall, {cpu:.2f} s CPU "
           f"(load {os.getloadavg()[0]:.1f})", flush=True)
     if out.returncode != 0:
@@ -224,6 +224,9 @@ def main() -> None:
         table.add_row(f"full validation + drift {args.rows:,}×25", "", f"{full:.3f}", "",
                       "< 1 s")
     result["cpu_s"] = CPU
+    result["versions"] = {"dvc": peers.peer_versions("dvc").get("dvc"),  # installed by now
+                          "great_expectations": peers.peer_versions("gx").get(
+                              "great_expectations")}
     result["loadavg_end"] = os.getloadavg()[0]
     console.print(table)
     console.print(f"load average {result['loadavg_start']:.1f} → {result['loadavg_end']:.1f} "
