@@ -45,12 +45,30 @@ def _psi() -> float:
     return 0.0
 
 
+CPU: dict[str, float] = {}  # "tool step" -> user+sys CPU seconds of that command
+
+
+def clean_env(extra: dict[str, str]) -> dict[str, str]:
+    """The environment both tools run in: bytecode caching on (as for any user), so the
+    first, warm-up command of each tool compiles it once."""
+    env = {**os.environ, **extra}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     tool = "kiln" if "kiln.cli.main" in cmd else Path(cmd[0]).name
-    print(f"  {tool} {' '.join(cmd[-3:] if tool == 'kiln' else cmd[1:])}: {wall:.2f} s "
+    label = " ".join(cmd[-3:] if tool == "kiln" else cmd[1:])
+    CPU[f"{len(CPU) + 1:02d} {tool} {label}"] = round(cpu, 3)
+    print(f"  {tool} {label}: {wall:.2f} s wall, {cpu:.2f} s CPU "
           f"(load {os.getloadavg()[0]:.1f})", flush=True)
     if out.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
@@ -78,8 +96,8 @@ def bench_dvc(work: Path, n: int) -> dict[str, float]:
     repo, remote = work / "repo", work / "remote"
     repo.mkdir(parents=True)
     remote.mkdir()
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
-    for cmd in (["git", "init", "-q"], [dvc, "init", "-q"],
+    env = clean_env({"DVC_NO_ANALYTICS": "1"})
+    for cmd in (["git", "init", "-q"], [dvc, "version"], [dvc, "init", "-q"],
                 [dvc, "config", "core.analytics", "false"],
                 [dvc, "config", "core.site_cache_dir", str(work / "site")],
                 [dvc, "remote", "add", "-d", "local", str(remote)]):
@@ -103,8 +121,10 @@ def bench_dvc(work: Path, n: int) -> dict[str, float]:
 def bench_kiln(work: Path, n: int) -> dict[str, float]:
     repo = work / "repo"
     repo.mkdir(parents=True)
-    env = {**os.environ, "KILN_HOME": str(repo / ".kiln"),
-           "KILN_ARTIFACTS_URL": str(work / "remote")}  # the store plays DVC's remote
+    env = clean_env({"KILN_HOME": str(repo / ".kiln"),
+                     "KILN_ARTIFACTS_URL": str(work / "remote")})  # the store plays the remote
+    subprocess.run([*KILN, "data", "--help"], cwd=repo, env=env, check=True,
+                   capture_output=True)  # warm-up: bytecode compiled once, as for DVC
     gen(sys.executable, repo / "small", n)
     r: dict[str, float] = {}
     r["add"] = timed([*KILN, "data", "add", "small", "--name", "small"], repo, env)
@@ -116,6 +136,11 @@ def bench_kiln(work: Path, n: int) -> dict[str, float]:
     r["status_after_pull"] = timed([*KILN, "data", "status"], repo, env)
     modify(sys.executable, repo / "small", n)
     r["readd"] = timed([*KILN, "data", "add", "small", "--name", "small"], repo, env)
+    r["status_after_readd"] = timed([*KILN, "data", "status"], repo, env)
+    (repo / "small" / "extra.bin").write_bytes(b"not in the version")
+    modify(sys.executable, repo / "small", n)
+    r["pull_restore_10"] = timed([*KILN, "data", "pull"], repo, env)  # back to the version
+    assert not (repo / "small" / "extra.bin").exists()
     return r
 
 
@@ -198,6 +223,10 @@ def main() -> None:
         assert isinstance(full, float)
         table.add_row(f"full validation + drift {args.rows:,}×25", "", f"{full:.3f}", "",
                       "< 1 s")
+    result["cpu_s"] = CPU
+    result["versions"] = {"dvc": peers.peer_versions("dvc").get("dvc"),  # installed by now
+                          "great_expectations": peers.peer_versions("gx").get(
+                              "great_expectations")}
     result["loadavg_end"] = os.getloadavg()[0]
     console.print(table)
     console.print(f"load average {result['loadavg_start']:.1f} → {result['loadavg_end']:.1f} "

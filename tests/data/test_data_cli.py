@@ -46,9 +46,22 @@ def test_version_a_folder_pull_it_back_and_check_status(tmp_path: Path) -> None:
     pulled = _kiln(tmp_path, "data", "pull")
     assert pulled.returncode == 0 and "40 files written" in pulled.stdout
     assert (data / "c0" / "0.png").read_bytes() == b"changed"
+    (data / "c1" / "stray.png").write_bytes(b"not in the version")
+    (data / "c0" / "0.png").write_bytes(b"edited again")
+    pulled = _kiln(tmp_path, "data", "pull")
+    assert "removed c1/stray.png" in pulled.stdout
+    assert "1 files written, 1 removed" in pulled.stdout
+    assert not (data / "c1" / "stray.png").exists()
+    assert (data / "c0" / "0.png").read_bytes() == b"changed"
     got = _kiln(tmp_path, "data", "get", "imgs@1", "-o", "v1")
     assert got.returncode == 0
     assert (tmp_path / "v1" / "c0" / "0.png").read_bytes() != b"changed"
+    (tmp_path / "v1" / "c3" / "extra.png").write_bytes(b"extra")
+    got = _kiln(tmp_path, "data", "get", "imgs@2", "-o", "v1")
+    assert "removed c3/extra.png" in got.stdout
+    assert (tmp_path / "v1" / "c0" / "0.png").read_bytes() == b"changed"
+    assert _kiln(tmp_path, "data", "get", "imgs@2").returncode == 0  # default: ./imgs
+    assert len(list((tmp_path / "imgs").rglob("*.png"))) == 40
     versions = json.loads(_kiln(tmp_path, "data", "versions", "imgs", "--json").stdout)
     assert [v["version"] for v in versions] == [1, 2]
     assert all(v["file_count"] == 40 for v in versions)

@@ -73,11 +73,11 @@ def test_directories_are_stored_file_by_file_and_pulled_back(ws: Workspace,
     assert kiln.data.status(data).clean
     shutil.rmtree(data)
     assert kiln.data.status(data).removed  # everything is gone
-    assert kiln.data.pull(tmp_path / "images.kiln") == 31
+    assert kiln.data.pull(tmp_path / "images.kiln").written == 31
     assert (data / "part0" / "dup.bin").read_bytes() == b"content 0"
     assert kiln.data.status(data).clean
     # A second pull finds everything in place.
-    assert kiln.data.pull(tmp_path / "images.kiln") == 0
+    assert kiln.data.pull(tmp_path / "images.kiln").written == 0
     out = kiln.data.get("images@1", tmp_path / "copy")
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == \
         sorted(p.relative_to(data).as_posix() for p in data.rglob("*") if p.is_file())
@@ -100,7 +100,7 @@ def test_status_and_diff_name_added_removed_and_changed_files(ws: Workspace,
     assert kiln.data.diff("d@2", "d@2").identical
     # The files status hashed were stored by the add that followed: a pull gets them back.
     shutil.rmtree(data)
-    assert kiln.data.pull(tmp_path / "d.kiln") == 30
+    assert kiln.data.pull(tmp_path / "d.kiln").written == 30
     assert (data / "part1" / "f1.bin").read_bytes() == b"changed"
 
 
@@ -115,6 +115,14 @@ def test_unchanged_size_and_mtime_are_not_rehashed(ws: Workspace, tmp_path: Path
     assert kiln.data.status(data).clean
     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
     assert kiln.data.status(data).modified == ["part0/f0.bin"]
+    # A file replaced by another one (a new inode) with the same size and mtime is seen.
+    other = data / "part1" / "f1.bin"
+    st1 = other.stat()
+    fresh = tmp_path / "fresh.bin"
+    fresh.write_bytes(b"CONTENT 1")
+    os.utime(fresh, ns=(st1.st_atime_ns, st1.st_mtime_ns))
+    os.replace(fresh, other)
+    assert kiln.data.status(data).modified == ["part0/f0.bin", "part1/f1.bin"]
 
 
 def test_table_diff_reports_rows_schema_and_statistics(ws: Workspace, tmp_path: Path) -> None:
@@ -185,3 +193,53 @@ def test_versions_on_postgresql(pg_ws: Workspace, tmp_path: Path) -> None:
     with kiln.start_run(experiment="e") as run:
         kiln.data.load("t@2")
     assert pg_ws.store.edges_to("run", run.run_id)[0].src_id == "t@2"
+
+
+def test_pull_and_get_make_a_folder_match_the_version_exactly(ws: Workspace,
+                                                              tmp_path: Path) -> None:
+    data = _tree(tmp_path / "d")
+    kiln.data.add(data, name="d")
+    (data / "part0" / "f0.bin").write_bytes(b"edited")           # changed
+    (data / "part1" / "f1.bin").unlink()                          # missing
+    (data / "extra.txt").write_text("not in the version")         # extra file
+    (data / "junk" / "deep").mkdir(parents=True)
+    (data / "junk" / "deep" / "x.bin").write_bytes(b"x")          # extra, in new folders
+    done = kiln.data.pull(tmp_path / "d.kiln")
+    assert done.written == 2
+    assert done.removed == ["extra.txt", "junk/deep/x.bin"]
+    assert not (data / "junk").exists()  # the folders it leaves empty go too
+    assert (data / "part0" / "f0.bin").read_bytes() == b"content 0"
+    assert kiln.data.status(data).clean
+    assert kiln.data.pull(tmp_path / "d.kiln").removed == []
+    # get into a folder holding another version's files: the same exact match.
+    (data / "new.bin").write_bytes(b"new")
+    kiln.data.add(data, name="d")
+    out = kiln.data.get("d@2", tmp_path / "copy")
+    (out / "stale.bin").write_bytes(b"stale")
+    ws.get_dataset("d@1", out)
+    assert not (out / "new.bin").exists() and not (out / "stale.bin").exists()
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == \
+        _files(ws, "d@1")
+    assert (out / "part0" / "f0.bin").read_bytes() == b"content 0"
+
+
+def _files(ws: Workspace, ref: str) -> list[str]:
+    from kiln.data.snapshot import load_manifest
+
+    return sorted(load_manifest(ws.artifacts, ws.dataset_version(ref).tree))
+
+
+def test_manifest_is_byte_for_byte_the_json_it_always_was() -> None:
+    import json
+
+    from kiln.artifacts.tree import MANIFEST_KIND
+    from kiln.data.snapshot import manifest_bytes
+
+    for rels in (["b/x.bin", "a.txt", "a/b", "a-b", "a0"],
+                 ["naïve/é.csv", 'quote"d', "back\\slash", "tab\there", "z"]):
+        hexes = [f"{i:064x}" for i in range(len(rels))]
+        sizes = [i * 1000 for i in range(len(rels))]
+        expected = json.dumps({"kind": MANIFEST_KIND, "files": {
+            r: {"sha256": h, "size": n} for r, h, n in zip(rels, hexes, sizes, strict=True)}},
+            sort_keys=True).encode()
+        assert manifest_bytes(rels, hexes, sizes) == expected

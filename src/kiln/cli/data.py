@@ -31,8 +31,19 @@ class _Bar:
         self.progress.advance(self.task, n)
 
 
+class _NoBar:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        pass
+
+
 @contextmanager
-def _progress(label: str) -> Iterator[_Bar]:
+def _progress(label: str) -> Iterator[_Bar | _NoBar]:
+    if not sys.stderr.isatty():  # nothing to draw on: skip importing rich at all
+        yield _NoBar()
+        return
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -120,19 +131,33 @@ def pull(pointers: tuple[Path, ...]) -> None:
     artifacts, cache = _files_only()
     for pointer in found:
         with _progress(f"pulling {pointer}") as bar:
-            written = pull_pointer(artifacts, cache, pointer, progress=bar)
-        click.echo(f"{pointer}: {written} files written")
+            done = pull_pointer(artifacts, cache, pointer, progress=bar)
+        _removed(done.removed)
+        click.echo(f"{pointer}: {done.written} files written, {len(done.removed)} removed")
+
+
+def _removed(rels: list[str], limit: int = 50) -> None:
+    for rel in rels[:limit]:
+        click.echo(f"  removed {rel}")
+    if len(rels) > limit:
+        click.echo(f"  ... and {len(rels) - limit} more removed")
 
 
 @data.command("get")
 @click.argument("ref")
-@click.option("-o", "--output", "dest", type=click.Path(path_type=Path), default=Path("."),
-              show_default=True, help="Folder to write into.")
-def get(ref: str, dest: Path) -> None:
+@click.option("-o", "--output", "dest", type=click.Path(path_type=Path),
+              help="Folder to write into (default: the current folder for a file, ./NAME for "
+                   "a folder). A folder version makes it match exactly: other files in it are "
+                   "removed.")
+def get(ref: str, dest: Path | None) -> None:
     """Fetch version REF (NAME, NAME@3 or NAME@latest) into a folder."""
     ws = workspace()
+    dv = ws.dataset_version(ref)
+    if dest is None:
+        dest = Path(dv.name) if dv.kind == "directory" else Path(".")
     with _progress(f"getting {ref}") as bar:
-        out = ws.get_dataset(ref, dest, progress=bar)
+        out, done = ws.restore_dataset(dv, dest, progress=bar)
+    _removed(done.removed)
     click.echo(str(out))
 
 
@@ -204,7 +229,7 @@ def diff(a: str, b: str, as_json: bool) -> None:
 @json_option
 def status(paths: tuple[Path, ...], as_json: bool) -> None:
     """Compare data paths with the versions their pointer files name (default: every
-    *.kiln under the current folder). Only files whose size or mtime changed are re-hashed."""
+    *.kiln under the current folder). Only files whose size, mtime or inode changed are re-hashed."""
     from kiln.data.client import pointer_status
     from kiln.data.pointer import find_pointers
 
@@ -284,6 +309,7 @@ def validate(ref: str, against: str | None, schema_file: Path | None, html_path:
             f"nothing to validate {dv.ref} against; give --against NAME@VERSION or --schema FILE"
         )
     report = run_validation(current, schema_obj, reference=reference)
+    ws.record_validation(dv, report, ws.dataset_version(against).ref if against else None)
     title = f"{dv.ref}" + (f" against {against}" if against else "")
     written = None
     if not no_html:

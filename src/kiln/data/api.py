@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from kiln.data.client import DataStatus
     from kiln.data.compare import DataDiff
+    from kiln.data.snapshot import Restored
     from kiln.data.validation import Thresholds, ValidationReport
     from kiln.entities import DatasetVersion
 
@@ -55,10 +56,12 @@ def get(ref: str | DatasetVersion, dest: str | os.PathLike[str]) -> Path:
     return out
 
 
-def pull(pointer: str | os.PathLike[str]) -> int:
-    """Restore the data a pointer file (``PATH.kiln``) names; returns files written."""
-    written: int = _ws().pull(pointer)
-    return written
+def pull(pointer: str | os.PathLike[str]) -> Restored:
+    """Make the data a pointer file (``PATH.kiln``) names match its version: returns the
+    number of files written and the files removed (a folder loses files the version does
+    not hold, as ``dvc checkout`` does)."""
+    done: Restored = _ws().pull(pointer)
+    return done
 
 
 def status(path: str | os.PathLike[str]) -> DataStatus:
@@ -86,6 +89,9 @@ def validate(df: pd.DataFrame | str | DatasetVersion,
     """Validate ``df`` (a frame or a dataset reference) against ``schema`` (a Schema, its
     dict, or a YAML file; default: the reference version's stored schema, else inferred
     from the reference) and drift against ``reference`` (a frame or a dataset reference).
+
+    The report of a stored version is kept with it (``kiln server`` shows it on the
+    dataset's page).
     """
     import pandas as pd
 
@@ -93,21 +99,29 @@ def validate(df: pd.DataFrame | str | DatasetVersion,
 
     ws = None
     frame: pd.DataFrame
+    version = None
     if isinstance(df, pd.DataFrame):
         frame = df
     else:
         ws = _ws()
-        frame = ws.dataset_frame(df)
+        version = ws.dataset_version(df)
+        frame = ws.dataset_frame(version)
     ref_frame: pd.DataFrame | None = None
+    against = None
     if reference is not None and not isinstance(reference, pd.DataFrame):
         ws = ws or _ws()
         ref_version = ws.dataset_version(reference)
+        against = ref_version.ref
         if schema is None and ref_version.schema:
             schema = Schema.from_dict(ref_version.schema, f"schema of {ref_version.ref}")
         ref_frame = ws.dataset_frame(ref_version)
     elif reference is not None:
         ref_frame = reference
-    return run_validation(frame, _as_schema(schema), reference=ref_frame, thresholds=thresholds)
+    report = run_validation(frame, _as_schema(schema), reference=ref_frame,
+                            thresholds=thresholds)
+    if ws is not None and version is not None:  # a stored version's report is kept with it
+        ws.record_validation(version, report, against)
+    return report
 
 
 def _as_schema(schema: Schema | dict[str, Any] | str | os.PathLike[str] | None

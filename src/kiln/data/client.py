@@ -19,11 +19,14 @@ if TYPE_CHECKING:
     from kiln.artifacts.base import ArtifactStore
     from kiln.data.compare import DataDiff
     from kiln.data.pointer import Pointer
-    from kiln.data.snapshot import Progress
+    from kiln.data.snapshot import Progress, Restored
     from kiln.data.statcache import StatCache
+    from kiln.data.validation import ValidationReport
     from kiln.entities import DatasetVersion
+    from kiln.metadata.base import MetadataStore
 
 LINEAGE_KIND = "dataset_version"
+REPORT_KIND = "validation_report"
 
 
 @dataclass
@@ -73,7 +76,7 @@ class DataClient(WorkspaceCore):
             rows, schema = self._describe(snap.kind, src)
             dv = self.store.create_dataset_version(
                 name, tree=snap.tree, kind=snap.kind, size=snap.size,
-                file_count=len(snap.files), rows=rows, schema=schema, user=self.user,
+                file_count=snap.file_count, rows=rows, schema=schema, user=self.user,
                 created_at=now_ms(), git_commit=_git_commit(src), source=str(src),
                 description=description,
             )
@@ -113,24 +116,36 @@ class DataClient(WorkspaceCore):
     # -- getting data back ------------------------------------------------------------
     def get_dataset(self, ref: str | DatasetVersion, dest: str | os.PathLike[str],
                     progress: Progress | None = None) -> Path:
-        """Write version ``ref`` into folder ``dest`` (a file keeps its name); hashes verified."""
+        """Write version ``ref`` into folder ``dest`` (a file keeps its name); hashes verified.
+
+        A directory version makes ``dest`` match it exactly: changed files are restored,
+        missing ones added, and files the version does not hold are removed.
+        """
+        return self.restore_dataset(ref, dest, progress)[0]
+
+    def restore_dataset(self, ref: str | DatasetVersion, dest: str | os.PathLike[str],
+                        progress: Progress | None = None) -> tuple[Path, Restored]:
+        """As :meth:`get_dataset`, also saying what was written and removed."""
         from kiln.data.snapshot import load_manifest, restore
 
         dv = self.dataset_version(ref)
         files = load_manifest(self.artifacts, dv.tree)
         out = Path(dest)
-        restore(self.artifacts, files, out, self.stat_cache, progress,
-                tree=dv.tree if dv.kind == "directory" else None)
-        return out / next(iter(files)) if dv.kind == "file" else out
+        directory = dv.kind == "directory"
+        done = restore(self.artifacts, files, out, self.stat_cache, progress,
+                       tree=dv.tree if directory else None, prune=directory)
+        return (out if directory else out / next(iter(files))), done
 
-    def pull(self, pointer: str | os.PathLike[str], progress: Progress | None = None) -> int:
-        """Restore the data a pointer file names; returns the number of files written."""
+    def pull(self, pointer: str | os.PathLike[str], progress: Progress | None = None
+             ) -> Restored:
+        """Make the data a pointer file names match its version (files written, and for a
+        folder, files removed that the version does not hold)."""
         return pull_pointer(self.artifacts, self.stat_cache, pointer, progress)
 
     def data_status(self, path: str | os.PathLike[str],
                     progress: Progress | None = None) -> DataStatus:
         """Compare a data path with the version its pointer file names (re-hashing only
-        files whose size or mtime changed)."""
+        files whose size, mtime or inode changed)."""
         return pointer_status(self.artifacts, self.stat_cache, path, progress)
 
     def load_dataset(self, ref: str | DatasetVersion) -> pd.DataFrame | Path:
@@ -169,6 +184,25 @@ class DataClient(WorkspaceCore):
         return diff_versions(va, vb, load_manifest(self.artifacts, va.tree),
                              load_manifest(self.artifacts, vb.tree))
 
+    # -- validation reports -------------------------------------------------------------
+    def record_validation(self, dataset: str | DatasetVersion, report: ValidationReport,
+                          against: str | None = None) -> str:
+        """Keep ``report`` (of ``dataset``, against reference ``against``) in the artifact
+        store, linked to the version (edge dataset_version → validation_report); returns
+        the report's id. The web UI lists them per version."""
+        import json
+
+        from kiln.entities import LineageEdge
+
+        dv = self.dataset_version(dataset)
+        at = now_ms()
+        body = {**report.to_dict(), "ref": dv.ref, "against": against, "user": self.user,
+                "at": at}
+        sha = self.artifacts.put_bytes(json.dumps(body, default=_plain).encode()).sha256
+        self.store.add_edges([LineageEdge(LINEAGE_KIND, dv.ref, REPORT_KIND, sha, "validated",
+                                          at)])
+        return sha
+
     # -- lineage ----------------------------------------------------------------------
     def log_input(self, run_id: str, dataset: str | DatasetVersion) -> DatasetVersion:
         """Record that run ``run_id`` read ``dataset`` (edge dataset_version → run)."""
@@ -189,8 +223,10 @@ class DataClient(WorkspaceCore):
 
 
 def pull_pointer(artifacts: ArtifactStore, stat_cache: StatCache,
-                 pointer: str | os.PathLike[str], progress: Progress | None = None) -> int:
-    """Restore what ``pointer`` names from ``artifacts`` (no metadata store needed)."""
+                 pointer: str | os.PathLike[str], progress: Progress | None = None
+                 ) -> Restored:
+    """Restore what ``pointer`` names from ``artifacts`` (no metadata store needed); a
+    folder ends up holding exactly the version (files it does not name are removed)."""
     from kiln.data.pointer import read_pointer
     from kiln.data.snapshot import load_manifest, restore
 
@@ -202,7 +238,7 @@ def pull_pointer(artifacts: ArtifactStore, stat_cache: StatCache,
                                        f"{len(files)} entries")
         entry = next(iter(files.values()))
         return restore(artifacts, {p.path.name: entry}, p.path.parent, stat_cache, progress)
-    return restore(artifacts, files, p.path, stat_cache, progress, tree=p.tree)
+    return restore(artifacts, files, p.path, stat_cache, progress, tree=p.tree, prune=True)
 
 
 def pointer_status(artifacts: ArtifactStore, stat_cache: StatCache,
@@ -217,17 +253,18 @@ def pointer_status(artifacts: ArtifactStore, stat_cache: StatCache,
     if not p.path.exists():
         status.removed = sorted(load_manifest(artifacts, p.tree))
         return status
-    kind, local = scan(p.path)
+    kind, base, local = scan(p.path)
     root = p.path.resolve()
     cache = stat_cache.load(root)
-    current, hashed = hashes(local, cache, progress)
+    hexes, hashed = hashes(local, base, cache, progress)
     if kind == "directory" and cache.tree is not None and cache.tree == p.tree:
         return status  # every file matches the entries that made this very tree
     files = load_manifest(artifacts, p.tree)
+    current = dict(zip(local.rels, hexes, strict=True))
     if kind == "file":
         expected = next(iter(files.values()))["sha256"]
-        if current[p.path.name] != expected:
-            status.modified = [p.path.name]
+        if hexes[0] != expected:
+            status.modified = [local.rels[0]]
     else:
         for rel, sha in current.items():
             entry = files.get(rel)
@@ -235,12 +272,48 @@ def pointer_status(artifacts: ArtifactStore, stat_cache: StatCache,
                 status.added.append(rel)
             elif entry["sha256"] != sha:
                 status.modified.append(rel)
+        status.added.sort()
+        status.modified.sort()
         status.removed = sorted(set(files) - set(current))
         if status.clean:
             cache.tree = p.tree
     if hashed or status.clean:
         stat_cache.save(root, cache)
     return status
+
+
+def validation_reports(store: MetadataStore, artifacts: ArtifactStore, ref: str
+                       ) -> list[dict[str, Any]]:
+    """The validation reports recorded for version ``ref`` (``NAME@N``), newest first."""
+    import json
+
+    edges = [e for e in store.edges_from(LINEAGE_KIND, ref) if e.dst_kind == REPORT_KIND]
+    reports = []
+    for e in reversed(edges):
+        body = json.loads(artifacts.get_bytes(e.dst_id))
+        reports.append({**body, "id": e.dst_id})
+    return reports
+
+
+def _plain(value: Any) -> Any:
+    """JSON for numpy scalars and anything else a report may hold."""
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def local_paths(artifacts: ArtifactStore, stat_cache: StatCache, home: Path,
+                dv: DatasetVersion) -> dict[str, str]:
+    """``{rel: local path}`` of every file of ``dv``, for readers such as DuckDB: the
+    objects themselves in a local artifact store, else a verified copy cached under
+    ``home/data``."""
+    from kiln.data.snapshot import load_manifest, local_object, restore
+
+    files = load_manifest(artifacts, dv.tree)
+    direct = {rel: local_object(artifacts, entry["sha256"]) for rel, entry in files.items()}
+    if all(path is not None for path in direct.values()):
+        return {rel: str(path) for rel, path in direct.items()}
+    target = home / "data" / dv.tree[:16]
+    restore(artifacts, files, target, stat_cache, tree=dv.tree, prune=True)
+    return {rel: str(target / rel) for rel in files}
 
 
 def _git_commit(path: Path) -> str | None:

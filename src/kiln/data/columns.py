@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import numpy as np
     import pandas as pd
 
@@ -34,6 +36,15 @@ def encode(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
     return codes_.astype(np.int64), [_plain(u) for u in uniques]
 
 
+def counts_from_codes(codes_: np.ndarray, values: list[Any]) -> tuple[list[Any], np.ndarray]:
+    """``(values, counts)`` of the non-missing values, from :func:`encode`'s output."""
+    import numpy as np
+
+    counts = np.bincount(codes_[codes_ >= 0], minlength=len(values)).astype(np.int64)
+    keep = [i for i, v in enumerate(values) if v is not None and counts[i] > 0]
+    return [values[i] for i in keep], counts[keep]
+
+
 def value_counts(s: pd.Series) -> tuple[list[Any], np.ndarray]:
     """``(values, counts)`` of the non-missing values of a categorical-like column."""
     import numpy as np
@@ -47,10 +58,7 @@ def value_counts(s: pd.Series) -> tuple[list[Any], np.ndarray]:
         n = vc.field("counts").to_numpy(zero_copy_only=False).astype(np.int64)
         keep = [i for i, v in enumerate(found) if v is not None]
         return [found[i] for i in keep], n[keep]
-    codes_, values = encode(s)
-    counts = np.bincount(codes_[codes_ >= 0], minlength=len(values)).astype(np.int64)
-    keep = [i for i, v in enumerate(values) if v is not None and counts[i] > 0]
-    return [values[i] for i in keep], counts[keep]
+    return counts_from_codes(*encode(s))
 
 
 def numeric(s: pd.Series) -> np.ndarray:
@@ -71,8 +79,10 @@ def sample_index(n: int, size: int = SAMPLE) -> np.ndarray | None:
     return np.sort(np.random.default_rng(0).choice(n, size=size, replace=False))
 
 
-def row_hashes(df: pd.DataFrame) -> np.ndarray:
-    """A 64-bit hash per row: column bits folded FNV-style, then mixed (splitmix64)."""
+def row_hashes(df: pd.DataFrame, codes: Mapping[str, np.ndarray] | None = None
+               ) -> np.ndarray:
+    """A 64-bit hash per row: column bits folded FNV-style, then mixed (splitmix64).
+    ``codes`` holds :func:`encode` codes already computed for some columns."""
     import numpy as np
 
     h = np.full(len(df), 0xCBF29CE484222325, dtype=np.uint64)
@@ -85,19 +95,20 @@ def row_hashes(df: pd.DataFrame) -> np.ndarray:
                 col = col.view(np.uint64) if col.dtype.itemsize == 8 else \
                     col.astype(np.int64).view(np.uint64)
             else:
-                col = encode(s)[0].view(np.uint64)
+                known = codes.get(str(name)) if codes is not None else None
+                col = (known if known is not None else encode(s)[0]).view(np.uint64)
             h ^= col
             h *= prime
     return _mix(h)
 
 
-def duplicate_rows(df: pd.DataFrame) -> int:
+def duplicate_rows(df: pd.DataFrame, codes: Mapping[str, np.ndarray] | None = None) -> int:
     """How many rows repeat an earlier row."""
     import numpy as np
 
     if len(df) < 2:
         return 0
-    h: np.ndarray = np.sort(row_hashes(df))
+    h: np.ndarray = np.sort(row_hashes(df, codes))
     return int(np.count_nonzero(h[1:] == h[:-1]))
 
 

@@ -135,7 +135,10 @@ def find_pointers(root: Path) -> list[Path]:
 
     found: list[Path] = []
     for top, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("node_modules",)]
+        # A tracked folder (``images/`` beside ``images.kiln``) is not walked: it may hold
+        # hundreds of thousands of files, and pointers inside it would be its own data.
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("node_modules",)
+                   and d + SUFFIX not in files]
         for f in files:
             if f.endswith(SUFFIX):
                 found.append(Path(top) / f)

@@ -11,8 +11,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kiln.data.schema import ColumnSchema, Schema, column_type, infer_schema
 from kiln.exceptions import InvalidArgumentError
@@ -119,13 +120,19 @@ def validate(df: pd.DataFrame, schema: Schema | None = None, *,
     report = ValidationReport(rows=len(df), columns=df.shape[1])
     present = {str(c) for c in df.columns}
     counted: dict[str, tuple[list[Any], np.ndarray]] = {}  # value counts, reused for drift
+    codes: dict[str, np.ndarray] = {}  # dictionary codes, reused for duplicates
+    checked = [col for col in schema.columns if col.name in present]
+    # Columns are independent and numpy/Arrow release the GIL: checked side by side, the
+    # anomalies are then reported in schema order.
+    found = _map(lambda col: _check_column(df[col.name], col, th, counted, codes), checked)
+    per_column = dict(zip([c.name for c in checked], found, strict=True))
     for col in schema.columns:
-        if col.name not in present:
+        if col.name in per_column:
+            report.anomalies.extend(per_column[col.name])
+        else:
             report.anomalies.append(Anomaly(
                 "missing_column", ERROR, col.name, "absent", col.type,
                 f"column {col.name!r} is missing"))
-            continue
-        _check_column(report, df[col.name], col, th, counted)
     expected = set(schema.names)
     for name in df.columns:
         if str(name) not in expected:
@@ -135,7 +142,7 @@ def validate(df: pd.DataFrame, schema: Schema | None = None, *,
     if schema.duplicate_fraction is not None and len(df) > 1:
         from kiln.data.columns import duplicate_rows
 
-        dup = duplicate_rows(df) / len(df)
+        dup = duplicate_rows(df, codes) / len(df)
         if dup > schema.duplicate_fraction + th.duplicates:
             report.anomalies.append(Anomaly(
                 "duplicates", WARNING, None, round(dup, 6), schema.duplicate_fraction,
@@ -146,15 +153,33 @@ def validate(df: pd.DataFrame, schema: Schema | None = None, *,
     return report
 
 
-def _check_column(report: ValidationReport, s: pd.Series, col: ColumnSchema,
-                  th: Thresholds, counted: dict[str, tuple[list[Any], np.ndarray]]) -> None:
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _map(fn: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
+    """``[fn(x) for x in items]`` on a small thread pool (in order)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = min(4, os.cpu_count() or 1, len(items))
+    if workers <= 1:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, items))
+
+
+def _check_column(s: pd.Series, col: ColumnSchema, th: Thresholds,
+                  counted: dict[str, tuple[list[Any], np.ndarray]],
+                  codes: dict[str, np.ndarray]) -> list[Anomaly]:
     import numpy as np
 
-    from kiln.data.columns import null_count, numeric, value_counts
+    from kiln.data.columns import counts_from_codes, encode, null_count, numeric
 
     n = len(s)
     kind = column_type(s)
-    add = report.anomalies.append
+    found: list[Anomaly] = []
+    add = found.append
     nulls = null_count(s)
     if nulls and not col.nullable:
         add(Anomaly("unexpected_nulls", ERROR, col.name, nulls, 0,
@@ -169,7 +194,7 @@ def _check_column(report: ValidationReport, s: pd.Series, col: ColumnSchema,
         add(Anomaly("type_change", WARNING if widened else ERROR, col.name, kind, col.type,
                     f"column {col.name!r} is {kind}, expected {col.type}"))
         if not widened:
-            return  # its values cannot be compared with the expected ones
+            return found  # its values cannot be compared with the expected ones
     if (col.min is not None or col.max is not None) and kind in ("int", "float", "bool"):
         v = numeric(s)
         lo = -math.inf if col.min is None else col.min
@@ -182,7 +207,8 @@ def _check_column(report: ValidationReport, s: pd.Series, col: ColumnSchema,
                         f"column {col.name!r} has {bad} values outside "
                         f"[{col.min}, {col.max}]", {"count": bad}))
     if col.categories is not None and kind not in ("int", "float", "datetime"):
-        values, counts = counted[col.name] = value_counts(s)
+        codes[col.name], uniques = encode(s)  # one hashing pass, shared with duplicates
+        values, counts = counted[col.name] = counts_from_codes(codes[col.name], uniques)
         allowed = set(col.categories)
         unseen = [(v, int(c)) for v, c in zip(values, counts, strict=True) if v not in allowed]
         if unseen:
@@ -191,6 +217,7 @@ def _check_column(report: ValidationReport, s: pd.Series, col: ColumnSchema,
             add(Anomaly("unseen_category", ERROR, col.name, shown, col.categories,
                         f"column {col.name!r} has {total} values outside its category set: "
                         f"{', '.join(map(repr, shown))}", {"count": total}))
+    return found
 
 
 def _drift(report: ValidationReport, df: pd.DataFrame, ref: pd.DataFrame, schema: Schema,
@@ -199,9 +226,8 @@ def _drift(report: ValidationReport, df: pd.DataFrame, ref: pd.DataFrame, schema
 
     idx_cur, idx_ref = sample_index(len(df)), sample_index(len(ref))
     ref_cols = {str(c) for c in ref.columns}
-    for col in schema.columns:
-        if col.name not in df.columns or col.name not in ref_cols:
-            continue
+
+    def test(col: ColumnSchema) -> DriftResult | None:
         cur_s, ref_s = df[col.name], ref[col.name]
         kind = column_type(cur_s)
         if kind in ("int", "float") and column_type(ref_s) in ("int", "float"):
@@ -209,11 +235,15 @@ def _drift(report: ValidationReport, df: pd.DataFrame, ref: pd.DataFrame, schema
             a = a if idx_cur is None else a[idx_cur]
             b = b if idx_ref is None else b[idx_ref]
             d, p = ks_2samp(a, b)
-            result = DriftResult(col.name, "ks", d, p, d >= th.ks and p < th.alpha)
-        elif kind in ("string", "category", "bool"):
+            return DriftResult(col.name, "ks", d, p, d >= th.ks and p < th.alpha)
+        if kind in ("string", "category", "bool"):
             cur_counts = counted.get(col.name) or value_counts(cur_s)
-            result = _categorical_drift(col.name, cur_counts, value_counts(ref_s), th)
-        else:
+            return _categorical_drift(col.name, cur_counts, value_counts(ref_s), th)
+        return None
+
+    tested = [c for c in schema.columns if c.name in df.columns and c.name in ref_cols]
+    for result in _map(test, tested):
+        if result is None:
             continue
         report.drift.append(result)
         if result.drifted:
@@ -221,8 +251,8 @@ def _drift(report: ValidationReport, df: pd.DataFrame, ref: pd.DataFrame, schema
             what = "KS statistic" if result.test == "ks" else "PSI"
             limit = th.ks if result.test == "ks" else th.psi
             report.anomalies.append(Anomaly(
-                "drift", WARNING, col.name, round(observed, 4), f"< {limit}",
-                f"column {col.name!r} drifted from the reference: {what} {observed:.3f} "
+                "drift", WARNING, result.column, round(observed, 4), f"< {limit}",
+                f"column {result.column!r} drifted from the reference: {what} {observed:.3f} "
                 f"(p={result.p_value:.2g})",
                 {"test": result.test, "statistic": result.statistic, "p_value": result.p_value}))
 

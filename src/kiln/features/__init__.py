@@ -22,6 +22,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _LAZY = {
+    "DatasetSource": "kiln.features.definitions",
     "Entity": "kiln.features.definitions",
     "Feature": "kiln.features.definitions",
     "FeatureView": "kiln.features.definitions",
@@ -38,6 +39,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "DatasetSource",
     "Entity",
     "Feature",
     "FeatureView",
@@ -54,7 +56,14 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from kiln.features.definitions import Entity, Feature, FeatureView, ParquetSource, SqlSource
+    from kiln.features.definitions import (
+        DatasetSource,
+        Entity,
+        Feature,
+        FeatureView,
+        ParquetSource,
+        SqlSource,
+    )
     from kiln.features.fluent import (
         apply,
         get_feature_view,

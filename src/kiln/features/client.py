@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from kiln._time import now_ms
@@ -35,7 +36,7 @@ class FeaturesClient(WorkspaceCore):
         Nothing is registered when any check fails."""
         from kiln.features.registry import apply
 
-        report = apply(self.store, objects, self.user, now_ms())
+        report = apply(self.store, objects, self.user, now_ms(), resolve=self._with_data)
         self._views_cache().clear()
         return report
 
@@ -79,7 +80,8 @@ class FeaturesClient(WorkspaceCore):
         for rv, names in resolved:
             for name in names:
                 rv.view.feature(name)
-        frame = training_set(entity_df, [(rv.view, names) for rv, names in resolved],
+        frame = training_set(entity_df, [(self._with_data(rv.view), names)
+                                         for rv, names in resolved],
                              timestamp_column=timestamp_column,
                              full_feature_names=full_feature_names)
         self._record_inputs([rv for rv, _ in resolved], run_id)
@@ -96,6 +98,30 @@ class FeaturesClient(WorkspaceCore):
         at = now_ms()
         self.store.add_edges([LineageEdge("feature_view", rv.ref, "run", run_id, "input", at)
                               for rv in views])
+
+    def _with_data(self, view: FeatureView) -> FeatureView:
+        """``view`` with a dataset-version source pinned to its version number and pointed
+        at that version's Parquet files in the artifact store (other sources unchanged)."""
+        from kiln.data.client import local_paths
+        from kiln.data.refs import parse_ref
+        from kiln.data.statcache import StatCache
+        from kiln.features.definitions import DatasetSource
+
+        src = view.source
+        if not isinstance(src, DatasetSource):
+            return view
+        name, version = parse_ref(src.ref)
+        dv = (self.store.latest_dataset_version(name) if version is None
+              else self.store.get_dataset_version(name, version))
+        stat_cache = StatCache(self.settings.home / "cache" / "stat")
+        paths = local_paths(self.artifacts, stat_cache, self.settings.home, dv)
+        parquet = tuple(p for rel, p in sorted(paths.items()) if rel.endswith(".parquet"))
+        if not parquet:
+            raise InvalidArgumentError(
+                f"dataset {dv.ref} (source of feature view {view.name!r}) holds no Parquet "
+                f"file ({dv.file_count} files); a feature view source needs Parquet"
+            )
+        return replace(view, source=DatasetSource(dv.ref, parquet))
 
     # -- online ----------------------------------------------------------------------------
     @property
@@ -143,6 +169,7 @@ class FeaturesClient(WorkspaceCore):
         end_ms = now if end is None else as_utc_ms(end)
         start_ms = None if start is None else as_utc_ms(start)
         registered = [self.get_feature_view(n) for n in names]
+        registered = [replace(rv, view=self._with_data(rv.view)) for rv in registered]
         return [
             materialize_view(self.store, self.online_store, self.online_target, rv,
                              start_ms=start_ms, end_ms=end_ms, incremental=start is None,

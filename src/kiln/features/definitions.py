@@ -71,20 +71,56 @@ class SqlSource:
         return {"type": "sql", "query": self.query}
 
 
-Source = ParquetSource | SqlSource
+@dataclass(frozen=True)
+class DatasetSource:
+    """A dataset version (``"customer_stats@3"``) whose Parquet files are read from the
+    artifact store. ``NAME@latest`` is pinned to a version number when applied, so a
+    registered view always reads the same data.
+
+    ``files`` (the local paths of the version's Parquet files) is filled in by the
+    feature store just before a query; it is not part of the definition.
+    """
+
+    ref: str
+    files: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.ref, str) or not _DATASET_REF.match(self.ref):
+            raise InvalidArgumentError(
+                f"dataset source {self.ref!r} is not accepted; use 'NAME@VERSION' or "
+                "'NAME@latest'"
+            )
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"type": "dataset", "ref": self.ref}
+
+
+Source = ParquetSource | SqlSource | DatasetSource
+_DATASET_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*@(latest|[1-9][0-9]*)$")
 
 
 def as_source(value: object) -> Source:
-    """A source from a value: a source object, a path, or a string starting a SQL query."""
-    if isinstance(value, ParquetSource | SqlSource):
+    """A source from a value: a source object, a dataset version (``NAME@3`` or a
+    ``DatasetVersion``), a path, or a string starting a SQL query."""
+    from kiln.entities import DatasetVersion
+
+    if isinstance(value, ParquetSource | SqlSource | DatasetSource):
         return value
+    if isinstance(value, DatasetVersion):
+        return DatasetSource(value.ref)
     if isinstance(value, Path):
         return ParquetSource(str(value))
     if isinstance(value, str) and value.strip():
-        return SqlSource(value.strip()) if _SQL_START.match(value) else ParquetSource(value)
+        text = value.strip()
+        if _SQL_START.match(text):
+            return SqlSource(text)
+        if _DATASET_REF.match(text) and not Path(text).exists():
+            return DatasetSource(text)
+        return ParquetSource(value)
     raise InvalidArgumentError(
         f"feature view source {value!r} is not accepted; give a Parquet path (file or "
-        "directory), a DuckDB SQL query, ParquetSource(...) or SqlSource(...)"
+        "directory), a dataset version ('NAME@3' or a DatasetVersion), a DuckDB SQL query, "
+        "ParquetSource(...), DatasetSource(...) or SqlSource(...)"
     )
 
 
@@ -94,7 +130,11 @@ def source_from_spec(spec: Mapping[str, Any]) -> Source:
         return ParquetSource(str(spec["path"]))
     if kind == "sql":
         return SqlSource(str(spec["query"]))
-    raise InvalidArgumentError(f"source type {kind!r} is not known; accepted: parquet, sql")
+    if kind == "dataset":
+        return DatasetSource(str(spec["ref"]))
+    raise InvalidArgumentError(
+        f"source type {kind!r} is not known; accepted: parquet, sql, dataset"
+    )
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 
     from kiln.features.online.base import OnlineStore
     from kiln.features.registry import RegisteredView
+
+
+_DUMPS = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 @dataclass(frozen=True)
@@ -51,10 +55,47 @@ class OnlineFeatures:
             "age_seconds": self.age_seconds,
         }
 
+    def to_json_bytes(self) -> bytes:
+        """:meth:`to_json` encoded (compact); NaN-free results skip the NaN scan."""
+        try:
+            text = _DUMPS({"entities": self.entities, "features": self.values,
+                           "age_seconds": self.age_seconds})
+        except ValueError:  # a NaN somewhere
+            text = _DUMPS(self.to_json())
+        return text.encode()
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The features one request wants from one view, and their output names."""
+
+    view: str
+    pin: int | None
+    features: tuple[str, ...]
+    names: tuple[str, ...]
+
 
 @lru_cache(maxsize=1024)
-def _parsed(features: tuple[str, ...]) -> tuple[FeatureRef, ...]:
-    return tuple(parse_refs(list(features)))
+def _plan(features: tuple[str, ...], full_feature_names: bool) -> tuple[_Group, ...]:
+    """Requested features grouped by view, parsed and named once per distinct request."""
+    groups: dict[tuple[str, int | None], list[FeatureRef]] = {}
+    for ref in parse_refs(list(features)):
+        groups.setdefault((ref.view, ref.version), []).append(ref)
+    seen: dict[str, FeatureRef] = {}
+    out = []
+    for (view, pin), refs in groups.items():
+        names = []
+        for ref in refs:
+            name = f"{view}__{ref.feature}" if full_feature_names else ref.feature
+            if name in seen:
+                raise InvalidArgumentError(
+                    f"feature {ref} and {seen[name]} share the name {name!r}; pass "
+                    "full_feature_names=True"
+                )
+            seen[name] = ref
+            names.append(name)
+        out.append(_Group(view, pin, tuple(r.feature for r in refs), tuple(names)))
+    return tuple(out)
 
 
 def entity_columns(entity_rows: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]]
@@ -98,37 +139,35 @@ def lookup(
     full_feature_names: bool = False,
 ) -> OnlineFeatures:
     """Read ``features`` for ``entity_rows`` from ``store``; see :class:`OnlineFeatures`."""
-    refs = _parsed(tuple([features] if isinstance(features, str) else features))
+    plan = _plan(tuple([features] if isinstance(features, str) else features),
+                 full_feature_names)
     columns, n = entity_columns(entity_rows)
-    groups: dict[tuple[str, int | None], list[FeatureRef]] = {}
-    for ref in refs:
-        groups.setdefault((ref.view, ref.version), []).append(ref)
     now_ms = time.time_ns() // 1_000_000
     values: dict[str, list[Any]] = {}
     ages: dict[str, list[float | None]] = {}
     used_keys: dict[str, list[Any]] = {}
-    for (view_name, pin), group in groups.items():
-        rv = resolver.lookup_view(view_name, pin)
+    for group in plan:
+        rv = resolver.lookup_view(group.view, group.pin)
         view = rv.view
-        known = resolver.feature_positions(view_name, rv.version)
-        for ref in group:
-            if ref.feature not in known:
-                view.feature(ref.feature)  # raises NotFoundError naming the view's features
+        known = resolver.feature_positions(group.view, rv.version)
+        for feature in group.features:
+            if feature not in known:
+                view.feature(feature)  # raises NotFoundError naming the view's features
         key_cols = []
         for key in view.join_keys:
             col = columns.get(key)
             if col is None:
                 raise InvalidArgumentError(
-                    f"entity rows have no {key!r} (join key of feature view {view_name!r}); "
+                    f"entity rows have no {key!r} (join key of feature view {group.view!r}); "
                     f"given: {', '.join(columns) or 'nothing'}"
                 )
             key_cols.append(col)
             used_keys[key] = col
-        rows = store.read(view_name, encode_keys(key_cols))
+        rows = store.read(group.view, encode_keys(key_cols))
         present = [i for i, r in enumerate(rows) if r is not None]
         decoded = decode_values([rows[i][1] for i in present])  # type: ignore[index]
         ttl = view.ttl_ms
-        cols: list[list[Any]] = [[None] * n for _ in group]
+        cols: list[list[Any]] = [[None] * n for _ in group.features]
         age: list[float | None] = [None] * n
         selectors: dict[int, list[tuple[list[Any], int]]] = {}
         for i, (version, vals) in zip(present, decoded, strict=True):
@@ -138,19 +177,13 @@ def lookup(
             age[i] = (now_ms - ts) / 1000.0
             pick = selectors.get(version)
             if pick is None:
-                positions = resolver.feature_positions(view_name, version)
-                pick = [(c, positions[ref.feature]) for c, ref in zip(cols, group, strict=True)
-                        if ref.feature in positions]
+                positions = resolver.feature_positions(group.view, version)
+                pick = [(c, positions[f]) for c, f in zip(cols, group.features, strict=True)
+                        if f in positions]
                 selectors[version] = pick
             for c, p in pick:
                 c[i] = vals[p]
-        for c, ref in zip(cols, group, strict=True):
-            out = f"{view_name}__{ref.feature}" if full_feature_names else ref.feature
-            if out in values:
-                raise InvalidArgumentError(
-                    f"feature {ref} and another share the name {out!r}; pass "
-                    "full_feature_names=True"
-                )
-            values[out] = c
-            ages[out] = age
+        for c, name in zip(cols, group.names, strict=True):
+            values[name] = c
+            ages[name] = age
     return OnlineFeatures(used_keys, values, ages)

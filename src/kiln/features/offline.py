@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiln.exceptions import InvalidArgumentError, NotFoundError
-from kiln.features.definitions import DTYPES, FeatureView, ParquetSource
+from kiln.features.definitions import DTYPES, DatasetSource, FeatureView, ParquetSource
 
 if TYPE_CHECKING:
     import duckdb
@@ -57,6 +57,14 @@ def source_sql(view: FeatureView) -> str:
                 "give an existing Parquet file, directory or glob"
             )
         return f"read_parquet('{_literal(target)}', union_by_name = true)"
+    if isinstance(src, DatasetSource):
+        if not src.files:
+            raise InvalidArgumentError(
+                f"dataset source {src.ref!r} of feature view {view.name!r} is not resolved; "
+                "use it through a Workspace (apply, get_training_set, materialize)"
+            )
+        listed = ", ".join(f"'{_literal(f)}'" for f in src.files)
+        return f"read_parquet([{listed}], union_by_name = true)"
     return f"({src.query})"
 
 

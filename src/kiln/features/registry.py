@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -135,8 +135,12 @@ def definition_specs(objects: Iterable[Entity | FeatureView]) -> list[tuple[str,
 
 
 def apply(store: MetadataStore, objects: Iterable[Entity | FeatureView], user: str,
-          now: int) -> ApplyReport:
-    """Check every view's source, then register everything in one transaction."""
+          now: int, resolve: Callable[[FeatureView], FeatureView] | None = None
+          ) -> ApplyReport:
+    """Check every view's source, then register everything in one transaction.
+
+    ``resolve`` readies a view's source for reading (a dataset version: its files, and
+    ``@latest`` pinned to a number, which is what gets registered)."""
     from kiln.features.offline import check_source, connect
     from kiln.metadata.base import DefinitionSpec
 
@@ -145,7 +149,11 @@ def apply(store: MetadataStore, objects: Iterable[Entity | FeatureView], user: s
     try:
         for kind, name, spec in specs:
             if kind == "feature_view":
-                check_source(FeatureView.from_spec(name, spec), con)
+                view = FeatureView.from_spec(name, spec)
+                if resolve is not None:
+                    view = resolve(view)
+                    spec["source"] = view.source.to_spec()
+                check_source(view, con)
     finally:
         con.close()
     previous = {(d.kind, d.name): d for d in store.list_feature_definitions()}

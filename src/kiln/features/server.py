@@ -59,7 +59,7 @@ def lookup_response(ws: Workspace, raw: bytes) -> tuple[int, bytes]:
         return _error(404, str(exc))
     except KilnError as exc:
         return _error(400, str(exc))
-    return 200, json.dumps(result.to_json(), separators=(",", ":")).encode()
+    return 200, result.to_json_bytes()
 
 
 def _error(status: int, message: str) -> tuple[int, bytes]:

@@ -202,6 +202,10 @@ class FeatureRegistryStore(Protocol):
         """What :meth:`set_materialization` last recorded, or ``None``."""
         ...
 
+    def list_materializations(self, view: str | None = None) -> list[Materialization]:
+        """Every recorded materialization (of ``view``), by view and online store."""
+        ...
+
 
 @runtime_checkable
 class PipelineStore(Protocol):

@@ -36,6 +36,7 @@ UI_ROUTERS = {
     "monitoring": "kiln.server.ui.monitoring:router",
     "sweeps": "kiln.server.ui.sweeps:router",
     "serving": "kiln.server.ui.serving:router",
+    "data": "kiln.server.ui.data:router",
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

@@ -113,6 +113,10 @@ class FeatureRegistrySuite:
             "stats", "sqlite:///x", 2, 2000, 7, 3)
         assert store.get_materialization("stats", "redis://r") == Materialization(
             "stats", "redis://r", 1, 500, 2, 1)
+        store.set_materialization(Materialization("other", "redis://r", 1, 10, 1, 1))
+        assert [(m.view, m.target) for m in store.list_materializations("stats")] == [
+            ("stats", "redis://r"), ("stats", "sqlite:///x")]
+        assert len(store.list_materializations()) == 3
 
 
 class OnlineStoreSuite:

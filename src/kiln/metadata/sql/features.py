@@ -136,6 +136,16 @@ class SqlFeatures(SqlBase):
         return Materialization(row.view, row.target, row.view_version, row.until, row.rows,
                                row.updated_at)
 
+    def list_materializations(self, view: str | None = None) -> list[Materialization]:
+        fm = t.feature_materializations
+        stmt = select(fm).order_by(fm.c.view, fm.c.target)
+        if view is not None:
+            stmt = stmt.where(fm.c.view == view)
+        with self._read() as conn:
+            rows = conn.execute(stmt).all()
+        return [Materialization(r.view, r.target, r.view_version, r.until, r.rows, r.updated_at)
+                for r in rows]
+
     def _latest(self, conn: Connection, kind: str, name: str) -> Any:
         fd = t.feature_definitions
         stmt = (select(fd).where(fd.c.kind == kind, fd.c.name == name)
