@@ -27,6 +27,7 @@ from kiln.entities import (
     StepRunWrite,
 )
 from kiln.exceptions import PipelineError
+from kiln.pipelines.deadline import TIMED_OUT_TAG
 from kiln.pipelines.graph import Graph, Node, Output, outputs_in, substitute
 from kiln.pipelines.hashing import cache_key, canonical, code_hash
 from kiln.pipelines.materializers import _json_like, load_output, store_output
@@ -56,6 +57,7 @@ class StepRecord:
     end_time: int = 0
     error: str | None = None
     attempts: int = 0
+    timed_out: bool = False
 
     @property
     def duration_ms(self) -> int:
@@ -168,9 +170,15 @@ class _Runner:
         self.params: dict[str, dict[str, str]] = {}
         self.writes: list[StepRunWrite] = []
         self.events: list[tuple[str, StepRecord]] = []
+        self.structural: dict[str, str] = {}
+        self.prefetched: dict[str, CacheEntry] = {}
+        self.structural_hits: set[str] = set()
 
     def run(self, order: list[str]) -> None:
         self.records = {n: StepRecord(n) for n in order}
+        if self.use_cache:  # one query for every step whose whole history can be cached
+            self.structural = structural_keys(self.graph, order)
+            self.prefetched = self.ws.store.get_cached_many(list(self.structural.values()))
         pending = list(order)
         running: dict[Future[StepResult], str] = {}
         try:
@@ -246,10 +254,20 @@ class _Runner:
         record.run_id = uuid.uuid4().hex
         record.start_time = now_ms()
         self.inputs[node_id] = inputs
+        skey = self.structural.get(node_id)
         if (self.use_cache and step.cache) or key in self.resume_keys:
-            entry = self.ws.store.get_cached(key)
+            entry = None
+            if skey is not None and all(u in self.structural_hits for u in node.upstream):
+                entry = self.prefetched.get(skey)
+            structural = entry is not None
+            if entry is None:
+                entry = self.ws.store.get_cached(key)
             if entry is not None and all(self.ws.artifacts.exists(o.sha256)
                                          for o in entry.outputs):
+                if structural:
+                    self.structural_hits.add(node_id)
+                more = [] if structural or skey is None else [
+                    CacheEntry(skey, entry.step_run_id, entry.outputs, entry.created_at)]
                 record.cached, record.outputs = True, list(entry.outputs)
                 record.end_time, record.status = record.start_time, "FINISHED"
                 self.writes.append(StepRunWrite(
@@ -259,7 +277,7 @@ class _Runner:
                                              "kiln.cached_from": entry.step_run_id}),
                     artifacts=self._artifacts(record.run_id, record.outputs, None),
                     edges=self._edges(record.run_id, node_id, record.outputs,
-                                      record.end_time)))
+                                      record.end_time), more_caches=more))
                 self.events.append(("cached", record))
                 return None
         record.status = "RUNNING"
@@ -306,18 +324,27 @@ class _Runner:
         assert record.run_id is not None
         record.end_time = result.end_time or now_ms()
         record.attempts = result.attempts
+        record.timed_out = result.timed_out and not result.ok
         tags = {"kiln.cached": "false", "kiln.attempts": str(result.attempts)}
+        timeout = self.graph.nodes[node_id].step.timeout
+        if timeout is not None:
+            tags["kiln.timeout"] = f"{timeout:g}s"
+        if result.timed_out and not result.ok:
+            tags[TIMED_OUT_TAG] = "true"
         if result.ok:
             record.outputs = result.outputs
             record.status = "FINISHED"
             entry = CacheEntry(record.cache_key, record.run_id, tuple(result.outputs),
                                record.end_time)
+            skey = self.structural.get(node_id)
+            more = [] if skey is None else [CacheEntry(skey, record.run_id,
+                                                       tuple(result.outputs), record.end_time)]
             self.writes.append(StepRunWrite(
                 record.run_id, False, node_id, RunStatus.FINISHED, record.start_time,
                 record.end_time, params=self.params[node_id], tags=tags,
                 artifacts=self._artifacts(record.run_id, result.outputs, result.logs),
                 edges=self._edges(record.run_id, node_id, result.outputs, record.end_time),
-                cache=entry))
+                cache=entry, more_caches=more))
             self.events.append(("finished", record))
         else:
             record.status = "FAILED"
@@ -357,6 +384,35 @@ class _Runner:
         edges += [LineageEdge("run", run_id, "artifact", o.sha256, "produced", at)
                   for o in outputs]
         return edges
+
+
+def structural_keys(graph: Graph, order: list[str]) -> dict[str, str]:
+    """Cache keys computable before anything runs: a step's code and parameters and its
+    upstream steps' structural keys. A step has one only when it and every step before
+    it are cacheable and take JSON-like literals; these keys let one query fetch a whole
+    pipeline's cache entries. A structural entry is only used when every upstream step
+    was itself served by its structural entry, so a re-run upstream step (whose outputs
+    may differ) sends its dependants back to the content-hash keys."""
+    keys: dict[str, str] = {}
+    for node_id in order:
+        node = graph.nodes[node_id]
+        step = node.step
+        if not step.cache or any(u not in keys for u in node.upstream):
+            continue
+        bound = step.signature.bind_partial(*node.args, **node.kwargs)
+        params: dict[str, Any] = {}
+        for name, value in bound.arguments.items():
+            if outputs_in(value):
+                params[name] = substitute(value, lambda o: {"$step": keys[o.node_id],
+                                                            "$index": o.index})
+            elif _json_like(value, 0):
+                params[name] = value
+            else:
+                break
+        else:
+            keys[node_id] = cache_key(code_hash(step.fn), {"$structural": params}, [],
+                                      step.n_outputs)
+    return keys
 
 
 def _ref_marker(ref: OutputRef) -> dict[str, str]:

@@ -8,7 +8,6 @@ metrics the step logs land on its step run, which is the active run while it run
 
 from __future__ import annotations
 
-import contextvars
 import io
 import logging
 import sys
@@ -58,6 +57,7 @@ class StepResult:
     attempts: int = 0
     start_time: int = 0
     end_time: int = 0
+    timed_out: bool = False
 
 
 _workspaces: dict[tuple[str, str], Workspace] = {}
@@ -137,7 +137,8 @@ def _attempts(task: StepTask, args: Any, kwargs: Any, result: StepResult) -> Any
         try:
             return _call(task, args, kwargs)
         except Exception as exc:
-            last = f"{type(exc).__name__}: {exc}"
+            result.timed_out = isinstance(exc, StepTimeoutError)
+            last = str(exc) if result.timed_out else f"{type(exc).__name__}: {exc}"
             print(f"attempt {attempt + 1} of {task.retries + 1} failed:", file=sys.stderr)
             traceback.print_exc(file=sys.stderr)
             if attempt < task.retries:
@@ -149,24 +150,9 @@ def _attempts(task: StepTask, args: Any, kwargs: Any, result: StepResult) -> Any
 def _call(task: StepTask, args: Any, kwargs: Any) -> Any:
     if task.timeout is None:
         return task.fn(*args, **kwargs)
-    box: dict[str, Any] = {}
-    ctx = contextvars.copy_context()
+    from kiln.pipelines.deadline import call_with_deadline
 
-    def target() -> None:
-        try:
-            box["value"] = ctx.run(task.fn, *args, **kwargs)
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True, name=f"kiln-step-{task.node_id}")
-    thread.start()
-    thread.join(task.timeout)
-    if thread.is_alive():
-        raise StepTimeoutError(f"step {task.node_id!r} ran longer than its timeout of "
-                               f"{task.timeout:g}s")
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
+    return call_with_deadline(task.fn, args, kwargs, task.timeout, task.node_id)
 
 
 def _split(task: StepTask, value: Any) -> list[Any]:
