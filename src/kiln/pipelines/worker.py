@@ -85,18 +85,28 @@ def run_pickled(payload: bytes) -> StepResult:
     return execute(task, worker_workspace(task.settings))
 
 
-def execute(task: StepTask, ws: Workspace) -> StepResult:
-    """Run ``task`` with its step run active; never raises for the step's own errors."""
+def execute(task: StepTask, ws: Workspace, memory: dict[str, Any] | None = None
+            ) -> StepResult:
+    """Run ``task`` with its step run active; never raises for the step's own errors.
+
+    ``memory`` (the ``local`` executor's) maps stored outputs' hashes to the values
+    themselves: every output is still stored, but a step whose input is in memory gets
+    that object instead of reading it back (arrays excepted: they are read back
+    memory-mapped, which copies nothing, as under every executor)."""
     from kiln.pipelines.materializers import load_output, put_bytes, store_output
+
+    def load(ref: OutputRef) -> Any:
+        if memory is not None and ref.sha256 in memory:
+            return memory[ref.sha256]
+        return load_output(ref, ws.artifacts)
 
     result = StepResult(task.node_id, ok=False, start_time=now_ms())
     buffer = io.StringIO()
     try:
         with _captured(buffer), _active(task.run, ws):
             try:
-                args = substitute(task.args, lambda ref: load_output(ref, ws.artifacts), OutputRef)
-                kwargs = substitute(task.kwargs, lambda ref: load_output(ref, ws.artifacts),
-                                    OutputRef)
+                args = substitute(task.args, load, OutputRef)
+                kwargs = substitute(task.kwargs, load, OutputRef)
             except Exception as exc:
                 raise _InputError(f"step {task.node_id!r}: cannot load its inputs: "
                                   f"{type(exc).__name__}: {exc}") from exc
@@ -104,10 +114,13 @@ def execute(task: StepTask, ws: Workspace) -> StepResult:
             values = _split(task, value)
             for i, v in enumerate(values):
                 try:
-                    result.outputs.append(store_output(v, ws.artifacts))
+                    ref = store_output(v, ws.artifacts)
                 except Exception as exc:
                     raise _InputError(f"step {task.node_id!r}: output {i} cannot be stored: "
                                       f"{exc}") from exc
+                result.outputs.append(ref)
+                if memory is not None and ref.materializer != "ndarray":
+                    memory[ref.sha256] = v  # arrays come back memory-mapped, never copied
             result.ok = True
     except _InputError as exc:
         result.error = str(exc)
