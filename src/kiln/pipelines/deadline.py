@@ -95,7 +95,7 @@ def _child(send: Any, fn: Callable[..., Any], args: Any, kwargs: Any) -> None:
     try:
         try:
             message = ("ok", cloudpickle.dumps(fn(*args, **kwargs)))
-        except BaseException as exc:  # noqa: BLE001 - every error goes back to the parent
+        except BaseException as exc:
             traceback.print_exc(file=out)
             try:
                 message = ("error", cloudpickle.dumps(exc))
