@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiln.exceptions import StepTimeoutError
+from kiln.lineage import _produced, note_output
 
 #: Marks a step run whose attempt was killed at its deadline.
 TIMED_OUT_TAG = "kiln.timed_out"
@@ -60,7 +61,7 @@ def call_with_deadline(fn: Callable[..., Any], args: Any, kwargs: Any, timeout: 
             raise StepTimeoutError(f"step {node_id!r} timed out: it ran longer than its "
                                    f"timeout of {timeout:g}s and its process was killed")
         try:
-            kind, payload, logs = receive.recv()
+            kind, payload, logs, produced = receive.recv()
         except EOFError:
             proc.join()
             raise RuntimeError(f"step {node_id!r}: its process exited with code "
@@ -70,6 +71,8 @@ def call_with_deadline(fn: Callable[..., Any], args: Any, kwargs: Any, timeout: 
     proc.join()
     if logs:
         sys.stdout.write(logs)
+    for kind_, object_id in produced:  # model versions the step registered over there
+        note_output(kind_, object_id)
     if kind == "ok":
         return cloudpickle.loads(payload)
     raise cloudpickle.loads(payload)
@@ -104,7 +107,7 @@ def _child(send: Any, fn: Callable[..., Any], args: Any, kwargs: Any) -> None:
                                                                    f"{exc}")))
         if ws is not None:
             ws.flush()
-        send.send((*message, out.getvalue()))
+        send.send((*message, out.getvalue(), list(_produced.get() or [])))
         send.close()
     finally:
         os._exit(0)  # no inherited finalizers (database connections, atexit hooks)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kiln._time import now_ms
 from kiln.entities import (
     CacheEntry,
+    DatasetVersion,
     LineageEdge,
     OutputRef,
     Run,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from kiln.workspace import Workspace
 
 PIPELINE_TAG = "kiln.type"
+DATASET_KIND = "dataset_version"
 MAX_PARAM = 6000
 Event = Callable[[str, "StepRecord"], None]
 
@@ -58,6 +60,7 @@ class StepRecord:
     error: str | None = None
     attempts: int = 0
     timed_out: bool = False
+    produced: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def duration_ms(self) -> int:
@@ -82,6 +85,18 @@ class PipelineRun:
     @property
     def cached_steps(self) -> list[str]:
         return [n for n, s in self.steps.items() if s.cached]
+
+    @property
+    def produced(self) -> list[tuple[str, str]]:
+        """``(kind, id)`` of what the steps registered, e.g. ``("model_version", "clf/3")``."""
+        return [p for s in self.steps.values() for p in s.produced]
+
+    @property
+    def datasets(self) -> dict[str, str]:
+        """Parameters that named datasets, with the versions they resolved to."""
+        run = self.workspace.get_run(self.run_id)
+        return {k[len("kiln.dataset."):]: v for k, v in run.tags.items()
+                if k.startswith("kiln.dataset.")}
 
     @property
     def executed_steps(self) -> list[str]:
@@ -122,7 +137,9 @@ def run_pipeline(
     from kiln.pipelines.executors import get_executor
 
     ws = workspace or get_workspace()
-    graph = pipe.build(**dict(params or {}))
+    given = pipe.resolve_params(dict(params or {}))
+    datasets = dataset_params(ws, given)
+    graph = pipe.build(**{**given, **{k: dv.ref for k, dv in datasets.items()}})
     order = graph.validate()
     if only:
         wanted = graph.ancestors(only)
@@ -133,9 +150,14 @@ def run_pipeline(
                 "kiln.pipeline.ref": pipe.ref, "kiln.executor": ex.name,
                 "kiln.cache": str(use_cache).lower(),
                 "kiln.pipeline.params": canonical(graph.params), **(tags or {})}
+    run_tags.update({f"kiln.dataset.{k}": dv.ref for k, dv in datasets.items()})
     run = ws.create_run(pipe.experiment, pipe.name, run_tags)
-    ws.store.log_batch(run.run_id, params={k: _param_text(v) for k, v in graph.params.items()})
+    ws.store.log_batch(run.run_id, params={k: _param_text(v) for k, v in given.items()})
+    if datasets:  # the versions the references resolved to are inputs of the run
+        ws.store.add_edges([LineageEdge(DATASET_KIND, dv.ref, "run", run.run_id, "input",
+                                        run.start_time) for dv in datasets.values()])
     runner = _Runner(ws, graph, run, ex, use_cache, resume_keys or set(), on_event)
+    runner.datasets = {dv.ref for dv in datasets.values()}
     try:
         runner.run(order)
     except BaseException as exc:
@@ -173,6 +195,7 @@ class _Runner:
         self.structural: dict[str, str] = {}
         self.prefetched: dict[str, CacheEntry] = {}
         self.structural_hits: set[str] = set()
+        self.datasets: set[str] = set()
 
     def run(self, order: list[str]) -> None:
         self.records = {n: StepRecord(n) for n in order}
@@ -333,6 +356,7 @@ class _Runner:
             tags[TIMED_OUT_TAG] = "true"
         if result.ok:
             record.outputs = result.outputs
+            record.produced = list(result.produced)
             record.status = "FINISHED"
             entry = CacheEntry(record.cache_key, record.run_id, tuple(result.outputs),
                                record.end_time)
@@ -343,7 +367,9 @@ class _Runner:
                 record.run_id, False, node_id, RunStatus.FINISHED, record.start_time,
                 record.end_time, params=self.params[node_id], tags=tags,
                 artifacts=self._artifacts(record.run_id, result.outputs, result.logs),
-                edges=self._edges(record.run_id, node_id, result.outputs, record.end_time),
+                edges=self._edges(record.run_id, node_id, result.outputs, record.end_time)
+                + [LineageEdge("run", self.run_.run_id, kind, object_id, "produced",
+                               record.end_time) for kind, object_id in record.produced],
                 cache=entry, more_caches=more))
             self.events.append(("finished", record))
         else:
@@ -381,9 +407,31 @@ class _Runner:
                ) -> list[LineageEdge]:
         edges = [LineageEdge("artifact", ref.sha256, "run", run_id, "input", at)
                  for ref in self.inputs.get(node_id, [])]
+        if self.datasets:  # the step took a resolved dataset reference as a parameter
+            edges += [LineageEdge(DATASET_KIND, v, "run", run_id, "input", at)
+                      for v in self.params.get(node_id, {}).values() if v in self.datasets]
         edges += [LineageEdge("run", run_id, "artifact", o.sha256, "produced", at)
                   for o in outputs]
         return edges
+
+
+def dataset_params(ws: Workspace, params: Mapping[str, Any]) -> dict[str, DatasetVersion]:
+    """Parameters whose value is a dataset reference with a version part (``churn@latest``,
+    ``churn@3``) naming an existing dataset, resolved to that version. Steps then get the
+    pinned reference (``churn@3``), so a new version of the data changes their cache keys."""
+    from kiln.data.refs import parse_ref
+    from kiln.exceptions import KilnError
+
+    found: dict[str, DatasetVersion] = {}
+    for key, value in params.items():
+        if not isinstance(value, str) or "@" not in value:
+            continue
+        try:
+            parse_ref(value)
+            found[key] = ws.dataset_version(value)
+        except KilnError:  # not a reference, or no such dataset: an ordinary string
+            continue
+    return found
 
 
 def structural_keys(graph: Graph, order: list[str]) -> dict[str, str]:

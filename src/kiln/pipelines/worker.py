@@ -58,6 +58,7 @@ class StepResult:
     start_time: int = 0
     end_time: int = 0
     timed_out: bool = False
+    produced: list[tuple[str, str]] = field(default_factory=list)
 
 
 _workspaces: dict[tuple[str, str], Workspace] = {}
@@ -102,8 +103,10 @@ def execute(task: StepTask, ws: Workspace, memory: dict[str, Any] | None = None
 
     result = StepResult(task.node_id, ok=False, start_time=now_ms())
     buffer = io.StringIO()
+    from kiln.lineage import recording_outputs
+
     try:
-        with _captured(buffer), _active(task.run, ws):
+        with _captured(buffer), _active(task.run, ws), recording_outputs() as produced:
             try:
                 args = substitute(task.args, load, OutputRef)
                 kwargs = substitute(task.kwargs, load, OutputRef)
@@ -122,6 +125,7 @@ def execute(task: StepTask, ws: Workspace, memory: dict[str, Any] | None = None
                 if memory is not None and ref.materializer != "ndarray":
                     memory[ref.sha256] = v  # arrays come back memory-mapped, never copied
             result.ok = True
+            result.produced = produced
     except _InputError as exc:
         result.error = str(exc)
         buffer.write(f"error: {exc}\n")
