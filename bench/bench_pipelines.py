@@ -70,6 +70,9 @@ class Side:
                     if not k.startswith(("ZENML_", "PREFECT_", "DAGSTER_", "METAFLOW_"))}
         self.env.update(PYTHONPATH=f"{HARNESS}{os.pathsep}{HERE}", PYTHONUNBUFFERED="1",
                         USER="bench")
+        if name == "prefect":  # its temporary API server starts slowly on a loaded machine
+            self.env.update(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180",
+                            PREFECT_SERVER_ANALYTICS_ENABLED="false")
         if name != "kiln":
             self.env["HOME"] = str(home / "home")
             (home / "home").mkdir(parents=True, exist_ok=True)

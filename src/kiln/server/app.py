@@ -32,6 +32,7 @@ UI_ROUTERS = {
     "tracking": "kiln.server.ui.tracking:router",
     "registry": "kiln.server.ui.registry:router",
     "lineage": "kiln.server.ui.lineage:router",
+    "pipelines": "kiln.server.ui.pipelines:router",
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
