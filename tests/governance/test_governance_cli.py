@@ -39,6 +39,12 @@ def _kiln(project: Path, *args: str, env: dict[str, str] | None = None
                           cwd=project, timeout=300)
 
 
+def _whoami(project: Path) -> str:
+    out = _kiln(project, "roles", "whoami", "--json")
+    assert out.returncode == 0, out.stderr
+    return str(json.loads(out.stdout)[0]["user"])
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project with two versions (good, weak) of churn-clf, a holdout CSV and a policy."""
@@ -61,14 +67,22 @@ def test_promote_moves_then_blocks(project: Path) -> None:
     assert "FAIL" in out.stdout and "blocked: churn-clf@production stays at version 1" in out.stderr
     shown = json.loads(_kiln(project, "models", "show", "churn-clf", "--json").stdout)
     assert shown["aliases"] == {"production": 1}
-    out = _kiln(project, "models", "promote", "churn-clf", "2", "--force")
-    assert out.returncode == 2 and "--force needs the admin role" in out.stderr
-    out = _kiln(project, "models", "promote", "churn-clf", "2", "--force", "--as", "admin")
+    # users table configured: carol is an editor, dave (not in it) a viewer; neither may force
+    assert _kiln(project, "users", "create", "carol", "--role", "editor").returncode == 0
+    for who in ("carol", "dave"):
+        out = _kiln(project, "models", "promote", "churn-clf", "2", "--force",
+                    env={"KILN_USER": who})
+        assert out.returncode == 2 and "--force needs the admin role" in out.stderr
+        assert out.stderr.strip().count("\n") == 0
+    assert _kiln(project, "users", "create", "root-admin", "--role", "admin").returncode == 0
+    out = _kiln(project, "models", "promote", "churn-clf", "2", "--force",
+                env={"KILN_USER": "root-admin"})
     assert out.returncode == 0 and "FORCED" in out.stdout
     log = json.loads(_kiln(project, "audit", "log", "--object", "churn-clf", "--json").stdout)
     promotions = [e for e in log if e["action"].startswith("model.promote")]
     assert [(e["action"], e["after"]["forced"]) for e in promotions] == [
         ("model.promote", False), ("model.promote_blocked", False), ("model.promote", True)]
+    assert (promotions[-1]["actor"], promotions[-1]["after"]["role"]) == ("root-admin", "admin")
     table = _kiln(project, "audit", "log", "--object", "churn-clf")
     assert "model.promote_blocked" in table.stdout
 
@@ -98,6 +112,11 @@ def test_approval_and_card(project: Path) -> None:
     (project / "policies" / "churn-clf.yaml").write_text(
         POLICY + "  - {type: approval, role: risk-officer}\n")
     assert _kiln(project, "models", "promote", "churn-clf", "1").returncode == 1
+    out = _kiln(project, "models", "approve", "churn-clf", "1", "--as", "risk-officer")
+    assert out.returncode == 2 and "does not hold role 'risk-officer'" in out.stderr
+    out = _kiln(project, "roles", "grant", os.environ.get("KILN_USER") or _whoami(project),
+                "risk-officer")
+    assert out.returncode == 0, out.stderr
     out = _kiln(project, "models", "approve", "churn-clf", "1", "--as", "risk-officer")
     assert "approved churn-clf v1 as risk-officer" in out.stdout
     assert _kiln(project, "models", "promote", "churn-clf", "1").returncode == 0

@@ -284,6 +284,9 @@ def validate(ref: str, against: str | None, schema_file: Path | None, html_path:
             f"nothing to validate {dv.ref} against; give --against NAME@VERSION or --schema FILE"
         )
     report = run_validation(current, schema_obj, reference=reference)
+    from kiln.data.validations import record_validation
+
+    record_validation(ws, dv, report, against)  # promotion gates and model cards read it
     title = f"{dv.ref}" + (f" against {against}" if against else "")
     written = None
     if not no_html:

@@ -86,6 +86,7 @@ def validate(df: pd.DataFrame | str | DatasetVersion,
     """Validate ``df`` (a frame or a dataset reference) against ``schema`` (a Schema, its
     dict, or a YAML file; default: the reference version's stored schema, else inferred
     from the reference) and drift against ``reference`` (a frame or a dataset reference).
+    The report of a dataset reference is stored with that version.
     """
     import pandas as pd
 
@@ -93,11 +94,13 @@ def validate(df: pd.DataFrame | str | DatasetVersion,
 
     ws = None
     frame: pd.DataFrame
+    version = None
     if isinstance(df, pd.DataFrame):
         frame = df
     else:
         ws = _ws()
-        frame = ws.dataset_frame(df)
+        version = ws.dataset_version(df)
+        frame = ws.dataset_frame(version)
     ref_frame: pd.DataFrame | None = None
     if reference is not None and not isinstance(reference, pd.DataFrame):
         ws = ws or _ws()
@@ -107,7 +110,15 @@ def validate(df: pd.DataFrame | str | DatasetVersion,
         ref_frame = ws.dataset_frame(ref_version)
     elif reference is not None:
         ref_frame = reference
-    return run_validation(frame, _as_schema(schema), reference=ref_frame, thresholds=thresholds)
+    report = run_validation(frame, _as_schema(schema), reference=ref_frame,
+                            thresholds=thresholds)
+    if version is not None and ws is not None:  # stored with it: gates and cards read it
+        from kiln.data.validations import record_validation
+
+        against = reference if isinstance(reference, str) else (
+            None if reference is None or isinstance(reference, pd.DataFrame) else reference.ref)
+        record_validation(ws, version, report, against)
+    return report
 
 
 def _as_schema(schema: Schema | dict[str, Any] | str | os.PathLike[str] | None
