@@ -303,6 +303,17 @@ class MetadataStore(
 
 
 @runtime_checkable
+class PrivacyStore(Protocol):
+    """Removing a data subject's rows (``kiln privacy forget``), kept by SQL stores.
+
+    Not part of :class:`MetadataStore`: forgetting runs where the database is."""
+
+    def replace_prediction_log(self, deployment: str, artifact: str,
+                               replacement: PredictionLogBatch | None) -> int: ...
+    def delete_feedback(self, request_ids: Sequence[str]) -> int: ...
+
+
+@runtime_checkable
 class AuthStore(Protocol):
     """Users, hashed API tokens and model owners, kept by the store ``kiln server`` runs on.
 

@@ -8,13 +8,15 @@ from kiln.metadata.sql.data import SqlData
 from kiln.metadata.sql.engine import create_engine, migrate, redact
 from kiln.metadata.sql.features import SqlFeatures
 from kiln.metadata.sql.pipelines import SqlPipelines
+from kiln.metadata.sql.privacy import SqlPrivacy
 from kiln.metadata.sql.registry import SqlRegistry
 from kiln.metadata.sql.serving import SqlServing
 from kiln.metadata.sql.tracking import SqlTracking
 
 
 class SqlMetadataStore(
-    SqlTracking, SqlRegistry, SqlData, SqlFeatures, SqlPipelines, SqlServing, SqlAudit, SqlAuth
+    SqlTracking, SqlRegistry, SqlData, SqlFeatures, SqlPipelines, SqlServing, SqlAudit, SqlAuth,
+    SqlPrivacy
 ):
     """A :class:`~kiln.metadata.base.MetadataStore` on SQLite or PostgreSQL.
 
