@@ -55,9 +55,10 @@ def _populate(ws: Workspace, tmp_path: Path) -> None:
                           "spend": [10.0, 20.0]})
     stats.to_parquet(tmp_path / "stats.parquet")
     customer = Entity("customer", join_keys=["customer_id"])
-    ws.apply_features([customer, FeatureView(
-        "customer_stats", entities=[customer], source=ParquetSource(str(tmp_path / "stats.parquet")),
-        features=[Feature("spend", "float64")])])
+    source = ParquetSource(str(tmp_path / "stats.parquet"))
+    ws.apply_features([customer, FeatureView("customer_stats", entities=[customer],
+                                             source=source,
+                                             features=[Feature("spend", "float64")])])
     ws.materialize(end="2026-11-20")
 
     for rows in ([SUBJECT, OTHER], [OTHER, SUBJECT, 789]):  # v1, v2 (the latest)
