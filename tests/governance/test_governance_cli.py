@@ -148,19 +148,23 @@ def test_audit_verify_catches_a_hand_edit(project: Path) -> None:
 def test_init_then_train_then_ci_check_is_green(tmp_path: Path) -> None:
     out = _kiln(tmp_path, "init", "--model", "demo-clf")
     assert out.returncode == 0, out.stderr
-    for name in ("kiln.yaml", "train.py", "policies/demo-clf.yaml", ".github/workflows/kiln.yml",
-                 ".gitlab-ci.yml"):
+    for name in ("kiln.yaml", "train.py", "features.py", "policies/demo-clf.yaml",
+                 ".github/workflows/kiln.yml", ".gitlab-ci.yml"):
         assert (tmp_path / name).is_file(), name
     assert "kiln ci check" in (tmp_path / ".github/workflows/kiln.yml").read_text()
     assert "kiln ci check" in (tmp_path / ".gitlab-ci.yml").read_text()
     env = {**os.environ, "KILN_HOME": str(tmp_path / ".kiln")}
     subprocess.run([sys.executable, "train.py"], cwd=tmp_path, env=env, check=True,
                    capture_output=True, timeout=300)
+    out = _kiln(tmp_path, "features", "apply", "features.py")
+    assert out.returncode == 0 and "tumour_size" in out.stdout, out.stdout + out.stderr
+    assert _kiln(tmp_path, "features", "materialize").returncode == 0
     summary = tmp_path / "summary.md"
     out = _kiln(tmp_path, "ci", "check", env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert out.returncode == 0, out.stdout + out.stderr
     text = summary.read_text()
     assert "demo-clf v1" in text and "all checks pass" in text and "| roc_auc on holdout |" in text
+    assert "data validation of demo-clf-train@1" in text
     out = _kiln(tmp_path, "ci", "promote")
     assert out.returncode == 0 and "@production -> v1" in out.stdout
     again = _kiln(tmp_path, "init")
