@@ -135,16 +135,21 @@ def measure_metaflow(side: Side, reps: int) -> dict[str, Any]:
     return out
 
 
-def _concurrency(log: Path) -> int:
+def _harness_common() -> Any:
+    """The harness's ``common`` module (its log-reading helpers), imported from HARNESS."""
+    if str(HARNESS) not in sys.path:
+        sys.path.append(str(HARNESS))
     import common
 
-    return int(common.max_concurrency(str(log)))
+    return common
+
+
+def _concurrency(log: Path) -> int:
+    return int(_harness_common().max_concurrency(str(log)))
 
 
 def _pids(log: Path) -> int:
-    import common
-
-    return int(common.n_pids(str(log)))
+    return int(_harness_common().n_pids(str(log)))
 
 
 def measure(side: Side, reps: int) -> dict[str, Any]:
@@ -295,10 +300,21 @@ def main() -> None:
         python = ensure_peer(peer)
         script = HARNESS / ("metaflow_linear.py" if peer == "metaflow" else f"{peer}_bench.py")
         sides.append(Side(peer, str(python), script, peer_dir(peer)))
-    results = {side.name: measure(side, reps) for side in sides}
     RESULTS.mkdir(exist_ok=True)
+    results: dict[str, dict[str, Any]] = {}
+    loads: list[float] = []
+    for side in sides:
+        loads.append(os.getloadavg()[0])
+        results[side.name] = measure(side, reps)
+        loads.append(os.getloadavg()[0])
+        # each side as soon as it is measured: a later failure loses nothing
+        (RESULTS / f"pipelines-{side.name}.json").write_text(
+            json.dumps(results[side.name], indent=1))
     meta = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "reps": reps,
-            "load1": os.getloadavg()[0], "cpus": os.cpu_count()}
+            "load1": os.getloadavg()[0], "load1_min": min(loads), "load1_max": max(loads),
+            "cpus": os.cpu_count()}
+    print(f"1-minute load average during the run: {min(loads):.1f}-{max(loads):.1f} on "
+          f"{os.cpu_count()} CPUs")
     (RESULTS / "pipelines.json").write_text(json.dumps({"meta": meta, **results}, indent=1))
     print(report(results))
 

@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 import kiln
 from kiln.governance.card import write_card
@@ -32,8 +35,13 @@ def _train(ws: Workspace, tmp_path: Path, model: Any) -> Any:
     return mv, dv
 
 
-@pytest.mark.parametrize("model", [LogisticRegression(), RandomForestClassifier(
-    n_estimators=20, max_depth=4, random_state=0)], ids=["linear", "forest"])
+@pytest.mark.parametrize("model", [
+    LogisticRegression(),
+    RandomForestClassifier(n_estimators=20, max_depth=4, random_state=0),
+    make_pipeline(StandardScaler(), LogisticRegression()),  # its last step is explained
+    # no exact explainer: shap's permutation explainer (numba compiles it on first use)
+    pytest.param(GaussianNB(), marks=pytest.mark.slow),
+], ids=["linear", "forest", "pipeline", "naive-bayes"])
 def test_shap_values_when_shap_is_installed(ws: Workspace, tmp_path: Path, model: Any) -> None:
     pytest.importorskip("shap")  # the test extra installs it (kiln[explain])
     mv, _ = _train(ws, tmp_path, model)

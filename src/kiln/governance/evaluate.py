@@ -233,30 +233,57 @@ def _importance(loaded: LoadedModel, features: pd.DataFrame, y: Any, task: str
 
 def _shap(loaded: LoadedModel, features: pd.DataFrame, task: str) -> dict[str, float]:
     """Mean |SHAP value| per column over up to 200 rows, against 100 background rows.
-    Linear and tree models get shap's exact explainers; others the permutation one on
-    the model's score (probability of the positive class, or the prediction)."""
+
+    Linear and tree models get shap's exact explainers; so does the last step of a
+    scikit-learn pipeline whose earlier steps keep one column per input (scalers,
+    imputers), explained on the transformed columns. Other models get the permutation
+    explainer on their score (probability of the positive class, or the prediction),
+    on fewer rows since it calls the model many times."""
     import numpy as np
+    import pandas as pd
     import shap
 
-    background = features.sample(min(100, len(features)), random_state=0)
-    sample = features.sample(min(200, len(features)), random_state=1)
+    model, background, sample = _explainable(loaded.raw, features)
     try:
-        explainer = shap.Explainer(loaded.raw, background)
+        explanation = shap.Explainer(model, background)(sample)
     except Exception:  # not a model type shap knows: explain the scoring function
-        import pandas as pd
+        raw = loaded.raw
+        proba = task == "classification" and hasattr(raw, "predict_proba")
 
         def score(X: Any) -> Any:
             frame = X if hasattr(X, "columns") else pd.DataFrame(X, columns=features.columns)
-            pred, scores = _predict(loaded, frame, task)
-            return scores if scores is not None else pred
+            return raw.predict_proba(frame)[:, -1] if proba else raw.predict(frame)
 
-        explainer = shap.Explainer(score, background)
-    values = np.asarray(explainer(sample).values, dtype=float)
+        small = features.sample(min(50, len(features)), random_state=0)
+        rows = features.sample(min(100, len(features)), random_state=1)
+        # one permutation per row (2 * columns + 1 calls) keeps it to seconds
+        explanation = shap.Explainer(score, small, algorithm="permutation")(
+            rows, max_evals=2 * features.shape[1] + 1, silent=True)
+    values = np.asarray(explanation.values, dtype=float)
     if values.ndim == 3:  # one column per class: the positive (last) class
         values = values[..., -1]
     means = np.abs(values).mean(axis=0)
     ranked = sorted(zip(features.columns, means, strict=True), key=lambda kv: -kv[1])
     return {str(k): float(v) for k, v in ranked}
+
+
+def _explainable(raw: Any, features: pd.DataFrame) -> tuple[Any, Any, Any]:
+    """The model shap should explain, with background and sample rows in its input space."""
+    import pandas as pd
+
+    background = features.sample(min(100, len(features)), random_state=0)
+    sample = features.sample(min(200, len(features)), random_state=1)
+    steps = getattr(raw, "steps", None)
+    if isinstance(steps, list) and len(steps) > 1:
+        try:
+            head = raw[:-1]
+            tb, ts = head.transform(background), head.transform(sample)
+        except Exception:
+            return raw, background, sample
+        if getattr(tb, "shape", (0, 0))[1] == features.shape[1]:
+            return (raw[-1], pd.DataFrame(tb, columns=features.columns),
+                    pd.DataFrame(ts, columns=features.columns))
+    return raw, background, sample
 
 
 def _permutation(loaded: LoadedModel, features: pd.DataFrame, y: Any, task: str
