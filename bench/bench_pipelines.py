@@ -291,6 +291,9 @@ def main() -> None:
                     help="comma-separated: dagster, zenml, prefect, metaflow ('' for none)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="one sample each, kiln only")
+    ap.add_argument("--reuse", default="",
+                    help="comma-separated sides whose saved results (bench/results/"
+                         "pipelines-SIDE.json) to report instead of measuring again")
     args = ap.parse_args()
     reps = 1 if args.quick else args.reps
     peers = [] if args.quick else [p for p in args.peers.split(",") if p]
@@ -301,9 +304,20 @@ def main() -> None:
         script = HARNESS / ("metaflow_linear.py" if peer == "metaflow" else f"{peer}_bench.py")
         sides.append(Side(peer, str(python), script, peer_dir(peer)))
     RESULTS.mkdir(exist_ok=True)
+    # kiln as a wheel install has its bytecode compiled, like the peers' site-packages; an
+    # editable install under PYTHONDONTWRITEBYTECODE=1 would compile every module in every
+    # sample process otherwise
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "src" / "kiln")],
+                   check=False)
     results: dict[str, dict[str, Any]] = {}
     loads: list[float] = []
+    reuse = {p for p in args.reuse.split(",") if p}
     for side in sides:
+        saved = RESULTS / f"pipelines-{side.name}.json"
+        if side.name in reuse and saved.is_file():
+            print(f"[{side.name}] reusing {saved}", file=sys.stderr)
+            results[side.name] = json.loads(saved.read_text())
+            continue
         loads.append(os.getloadavg()[0])
         results[side.name] = measure(side, reps)
         loads.append(os.getloadavg()[0])
@@ -311,10 +325,12 @@ def main() -> None:
         (RESULTS / f"pipelines-{side.name}.json").write_text(
             json.dumps(results[side.name], indent=1))
     meta = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "reps": reps,
-            "load1": os.getloadavg()[0], "load1_min": min(loads), "load1_max": max(loads),
+            "load1": os.getloadavg()[0], "load1_min": min(loads, default=None),
+            "load1_max": max(loads, default=None),
             "cpus": os.cpu_count()}
-    print(f"1-minute load average during the run: {min(loads):.1f}-{max(loads):.1f} on "
-          f"{os.cpu_count()} CPUs")
+    if loads:
+        print(f"1-minute load average while measuring: {min(loads):.1f}-{max(loads):.1f} on "
+              f"{os.cpu_count()} CPUs")
     (RESULTS / "pipelines.json").write_text(json.dumps({"meta": meta, **results}, indent=1))
     print(report(results))
 
