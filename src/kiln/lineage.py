@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -16,6 +19,26 @@ if TYPE_CHECKING:
 
 Direction = Literal["up", "down"]
 MAX_NODES = 500
+_produced: ContextVar[list[tuple[str, str]] | None] = ContextVar("kiln_produced", default=None)
+
+
+@contextmanager
+def recording_outputs() -> Iterator[list[tuple[str, str]]]:
+    """Collect the ``(kind, id)`` of objects produced inside the block (a pipeline step:
+    the model versions it registers become outputs of its pipeline run too)."""
+    found: list[tuple[str, str]] = []
+    token = _produced.set(found)
+    try:
+        yield found
+    finally:
+        _produced.reset(token)
+
+
+def note_output(kind: str, object_id: str) -> None:
+    """Tell an enclosing :func:`recording_outputs` block that ``kind:object_id`` was made."""
+    found = _produced.get()
+    if found is not None:
+        found.append((kind, object_id))
 
 
 @dataclass

@@ -39,6 +39,12 @@ def _kiln(project: Path, *args: str, env: dict[str, str] | None = None
                           cwd=project, timeout=300)
 
 
+def _whoami(project: Path) -> str:
+    out = _kiln(project, "roles", "whoami", "--json")
+    assert out.returncode == 0, out.stderr
+    return str(json.loads(out.stdout)[0]["user"])
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project with two versions (good, weak) of churn-clf, a holdout CSV and a policy."""
@@ -61,14 +67,22 @@ def test_promote_moves_then_blocks(project: Path) -> None:
     assert "FAIL" in out.stdout and "blocked: churn-clf@production stays at version 1" in out.stderr
     shown = json.loads(_kiln(project, "models", "show", "churn-clf", "--json").stdout)
     assert shown["aliases"] == {"production": 1}
-    out = _kiln(project, "models", "promote", "churn-clf", "2", "--force")
-    assert out.returncode == 2 and "--force needs the admin role" in out.stderr
-    out = _kiln(project, "models", "promote", "churn-clf", "2", "--force", "--as", "admin")
+    # users table configured: carol is an editor, dave (not in it) a viewer; neither may force
+    assert _kiln(project, "users", "create", "carol", "--role", "editor").returncode == 0
+    for who in ("carol", "dave"):
+        out = _kiln(project, "models", "promote", "churn-clf", "2", "--force",
+                    env={"KILN_USER": who})
+        assert out.returncode == 2 and "--force needs the admin role" in out.stderr
+        assert out.stderr.strip().count("\n") == 0
+    assert _kiln(project, "users", "create", "root-admin", "--role", "admin").returncode == 0
+    out = _kiln(project, "models", "promote", "churn-clf", "2", "--force",
+                env={"KILN_USER": "root-admin"})
     assert out.returncode == 0 and "FORCED" in out.stdout
     log = json.loads(_kiln(project, "audit", "log", "--object", "churn-clf", "--json").stdout)
     promotions = [e for e in log if e["action"].startswith("model.promote")]
     assert [(e["action"], e["after"]["forced"]) for e in promotions] == [
         ("model.promote", False), ("model.promote_blocked", False), ("model.promote", True)]
+    assert (promotions[-1]["actor"], promotions[-1]["after"]["role"]) == ("root-admin", "admin")
     table = _kiln(project, "audit", "log", "--object", "churn-clf")
     assert "model.promote_blocked" in table.stdout
 
@@ -98,6 +112,11 @@ def test_approval_and_card(project: Path) -> None:
     (project / "policies" / "churn-clf.yaml").write_text(
         POLICY + "  - {type: approval, role: risk-officer}\n")
     assert _kiln(project, "models", "promote", "churn-clf", "1").returncode == 1
+    out = _kiln(project, "models", "approve", "churn-clf", "1", "--as", "risk-officer")
+    assert out.returncode == 2 and "does not hold role 'risk-officer'" in out.stderr
+    out = _kiln(project, "roles", "grant", os.environ.get("KILN_USER") or _whoami(project),
+                "risk-officer")
+    assert out.returncode == 0, out.stderr
     out = _kiln(project, "models", "approve", "churn-clf", "1", "--as", "risk-officer")
     assert "approved churn-clf v1 as risk-officer" in out.stdout
     assert _kiln(project, "models", "promote", "churn-clf", "1").returncode == 0
@@ -129,19 +148,23 @@ def test_audit_verify_catches_a_hand_edit(project: Path) -> None:
 def test_init_then_train_then_ci_check_is_green(tmp_path: Path) -> None:
     out = _kiln(tmp_path, "init", "--model", "demo-clf")
     assert out.returncode == 0, out.stderr
-    for name in ("kiln.yaml", "train.py", "policies/demo-clf.yaml", ".github/workflows/kiln.yml",
-                 ".gitlab-ci.yml"):
+    for name in ("kiln.yaml", "train.py", "features.py", "policies/demo-clf.yaml",
+                 ".github/workflows/kiln.yml", ".gitlab-ci.yml"):
         assert (tmp_path / name).is_file(), name
     assert "kiln ci check" in (tmp_path / ".github/workflows/kiln.yml").read_text()
     assert "kiln ci check" in (tmp_path / ".gitlab-ci.yml").read_text()
     env = {**os.environ, "KILN_HOME": str(tmp_path / ".kiln")}
     subprocess.run([sys.executable, "train.py"], cwd=tmp_path, env=env, check=True,
                    capture_output=True, timeout=300)
+    out = _kiln(tmp_path, "features", "apply", "features.py")
+    assert out.returncode == 0 and "tumour_size" in out.stdout, out.stdout + out.stderr
+    assert _kiln(tmp_path, "features", "materialize").returncode == 0
     summary = tmp_path / "summary.md"
     out = _kiln(tmp_path, "ci", "check", env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert out.returncode == 0, out.stdout + out.stderr
     text = summary.read_text()
     assert "demo-clf v1" in text and "all checks pass" in text and "| roc_auc on holdout |" in text
+    assert "data validation of demo-clf-train@1" in text
     out = _kiln(tmp_path, "ci", "promote")
     assert out.returncode == 0 and "@production -> v1" in out.stdout
     again = _kiln(tmp_path, "init")

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import kiln
-from kiln.exceptions import ConfigError, InvalidArgumentError, NotFoundError
+from kiln.exceptions import (
+    ConfigError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from kiln.governance.policy import Policy
+from kiln.governance.roles import grant, holds
 from kiln.workspace import Workspace
 
 from .helpers import frame, register
@@ -73,9 +80,8 @@ def test_promotion_passes_then_blocks_a_worse_model(ws: Workspace) -> None:
     failing = [c.check for c in blocked.checks if not c.passed]
     assert failing == ["roc_auc on holdout", "roc_auc on holdout vs @production"]
     assert ws.store.get_alias("churn-clf", "production") == good.version
-    with pytest.raises(InvalidArgumentError, match="needs the admin role"):
-        ws.promote("churn-clf", weak.version, policy=_policy(), force=True)
-    forced = ws.promote("churn-clf", weak.version, policy=_policy(), force=True, role="admin")
+    # embedded defaults (no users yet): the local user is admin and may force
+    forced = ws.promote("churn-clf", weak.version, policy=_policy(), force=True)
     assert forced.moved and forced.forced
     actions = [e.action for e in ws.audit_log("churn-clf", object_kind="model")]
     assert actions == ["alias.set", "model.promote", "model.promote_blocked", "alias.set",
@@ -83,6 +89,32 @@ def test_promotion_passes_then_blocks_a_worse_model(ws: Workspace) -> None:
     last = ws.audit_log("churn-clf", action="model.promote")[-1]
     assert (last.after["forced"], last.after["role"]) == (True, "admin")
     assert ws.verify_audit_log().ok
+    ws.store.create_user(ws.user, "editor", 1)  # the users table is now authoritative
+    with pytest.raises(PermissionDeniedError, match="--force needs the admin role"):
+        ws.promote("churn-clf", good.version, policy=_policy(), force=True)
+    assert ws.store.get_alias("churn-clf", "production") == weak.version
+
+
+def test_approvals_check_the_approvers_role(ws: Workspace) -> None:
+    mv = register(ws)
+    with pytest.raises(PermissionDeniedError, match="does not hold role 'risk-officer'"):
+        ws.approve("churn-clf", mv.version, "risk-officer")
+    ws.approve("churn-clf", mv.version, "admin")  # the local default role is held
+    ws.store.create_user("alice", "admin", 1)
+    ws.store.create_user(ws.user, "editor", 1)
+    with pytest.raises(PermissionDeniedError, match="granting a role needs the admin role"):
+        grant(ws, ws.user, "risk-officer")
+    with pytest.raises(PermissionDeniedError, match="does not hold role 'admin'"):
+        ws.approve("churn-clf", mv.version, "admin")
+    as_alice = Workspace(settings=replace(ws.settings, user="alice"))
+    grant(as_alice, ws.user, "risk-officer")
+    approval = ws.approve("churn-clf", mv.version, "risk-officer", "reviewed")
+    assert approval.actor == ws.user and holds(ws, ws.user, "risk-officer")
+    grant(as_alice, ws.user, "risk-officer", revoke=True)
+    assert not holds(ws, ws.user, "risk-officer")
+    grants = ws.audit_log(ws.user, object_kind="user")
+    assert [(e.actor, e.action) for e in grants] == [("alice", "role.grant"),
+                                                     ("alice", "role.revoke")]
 
 
 def test_signature_and_approval_gates(ws: Workspace) -> None:
@@ -96,6 +128,7 @@ def test_signature_and_approval_gates(ws: Workspace) -> None:
         ("signature vs @production", "removed x3", False),
         ("approval by risk-officer", "none", False),
     ]
+    grant(ws, ws.user, "risk-officer")  # the local admin grants the named role
     ws.approve("churn-clf", narrower.version, "risk-officer", "reviewed")
     allowed = Policy.from_dict({"model": "churn-clf", "checks": [
         {"type": "signature", "allow_breaking": True},

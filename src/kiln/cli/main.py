@@ -29,6 +29,7 @@ SUBCOMMANDS = {
     "ci": ("kiln.cli.ci", "ci", "Run the project's gates in CI; promote after a merge."),
     "init": ("kiln.cli.ci", "init", "Scaffold a kiln project with a policy and CI files."),
     "privacy": ("kiln.cli.privacy", "privacy", "Data subject requests: forget a key."),
+    "roles": ("kiln.cli.roles", "roles", "Your role; named roles granted for approvals."),
     "server": ("kiln.cli.server", "server", "Serve the REST API and the web UI."),
     "ui": ("kiln.cli.server", "ui", "Open the web UI on this machine (kiln server on loopback)."),
     "sweep": ("kiln.cli.sweep", "sweep", "Hyperparameter sweeps: run, resume, show."),

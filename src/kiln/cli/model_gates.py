@@ -30,14 +30,14 @@ def print_checks(result: object, title: str) -> None:
 @click.argument("version")
 @click.option("--to", "alias", default="production", show_default=True, help="Alias to move.")
 @click.option("--force", is_flag=True,
-              help="Move even if a check fails (needs --as admin; recorded as forced).")
-@click.option("--as", "role", default=None, help="The role you act as (admin for --force).")
+              help="Move even if a check fails (needs the admin role in kiln's users table; "
+                   "recorded as forced).")
 @click.option("--policy", "policy_file", type=click.Path(path_type=Path),
               help="Policy file (default: policies/NAME.yaml or kiln-policy.yaml).")
 @click.option("--dry-run", is_flag=True, help="Run the checks, move nothing.")
 @json_option
-def promote(name: str, version: str, alias: str, force: bool, role: str | None,
-            policy_file: Path | None, dry_run: bool, as_json: bool) -> None:
+def promote(name: str, version: str, alias: str, force: bool, policy_file: Path | None,
+            dry_run: bool, as_json: bool) -> None:
     """Check the model's policy and point ALIAS at VERSION only if every check passes."""
     from kiln.governance.policy import load_policy_file
 
@@ -46,7 +46,7 @@ def promote(name: str, version: str, alias: str, force: bool, role: str | None,
     if dry_run:
         result = ws.check_gates(name, version, alias, policy=policy)
     else:
-        result = ws.promote(name, version, alias, policy=policy, force=force, role=role)
+        result = ws.promote(name, version, alias, policy=policy, force=force)
     if as_json:
         emit_json(result.to_dict())
     else:
@@ -71,7 +71,8 @@ def promote(name: str, version: str, alias: str, force: bool, role: str | None,
 @click.command("approve")
 @click.argument("name")
 @click.argument("version")
-@click.option("--as", "role", required=True, help="The role you approve as.")
+@click.option("--as", "role", required=True,
+              help="The role you approve as (you must hold it: kiln roles grant).")
 @click.option("--comment", default="", help="Why.")
 def approve(name: str, version: str, role: str, comment: str) -> None:
     """Record your approval of VERSION acting as ROLE (read by approval checks)."""

@@ -86,3 +86,4 @@ class StepRunWrite:
     artifacts: Sequence[RunArtifact] = ()
     edges: Sequence[LineageEdge] = ()
     cache: CacheEntry | None = None
+    more_caches: Sequence[CacheEntry] = ()  # the same outputs under further keys

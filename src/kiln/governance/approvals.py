@@ -1,6 +1,7 @@
 """Approvals of a model version by a named role, kept in the audit log (so they are
-tamper-evident like everything else there). Roles are free-form names until an
-access-control subsystem checks who may act as which."""
+tamper-evident like everything else there). The approver must hold the role (see
+:mod:`kiln.governance.roles`): their base role in the users table, or a role an
+admin granted them with ``kiln roles grant``."""
 
 from __future__ import annotations
 
@@ -31,10 +32,17 @@ def approve(ws: Workspace, name: str, version: int | str, role: str, comment: st
             ) -> Approval:
     """Record an approval of an existing version by ``role``."""
     from kiln._time import now_ms
+    from kiln.exceptions import PermissionDeniedError
+    from kiln.governance.roles import base_role, holds
 
     if not isinstance(role, str) or not role.strip():
         raise InvalidArgumentError(f"role {role!r} is not accepted; give a role name")
     mv = ws.get_model_version(name, version)
+    if not holds(ws, ws.user, role):
+        raise PermissionDeniedError(
+            f"user {ws.user!r} does not hold role {role!r} (base role "
+            f"{base_role(ws, ws.user)!r}); an admin grants it: kiln roles grant {ws.user} "
+            f"{role}")
     ts = now_ms()
     ws.store.append_audit_event(ws.user, ACTION, "model_version", f"{mv.name}/{mv.version}",
                                 None, {"role": role, "comment": comment}, ts)

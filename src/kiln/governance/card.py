@@ -42,6 +42,7 @@ def build_card(ws: Workspace, name: str, version: int | str) -> tuple[str, list[
     tags = dict(run.tags) if run else {}
     sections = [_overview(mv), _written("Intended use", tags, INTENDED_USE_TAGS, mv.description),
                 _written("Limitations", tags, LIMITATIONS_TAGS, "")]
+    sections.append(_training_data(ws, mv))
     sections.append(_training(ws, mv, run))
     evaluations = stored_evaluations(ws, mv.name, mv.version)
     sections.extend(_evaluations(evaluations))
@@ -101,15 +102,58 @@ def _training(ws: Workspace, mv: ModelVersion, run: Any) -> Section:
         f"Trained by run `{run.run_id}` ({run.name}) in experiment {run.experiment!r}; "
         f"git commit {run.tags.get('kiln.git.commit', run.tags.get('git_commit', 'unknown'))}."
     )
-    if inputs:
-        section.paragraphs.append("Data versions and inputs: " + ", ".join(
-            f"{e.src_kind} {e.src_id} ({e.relation})" for e in inputs))
-    else:
-        section.paragraphs.append("No data version is recorded as an input of the run "
-                                  "(log datasets through kiln data to have them here).")
+    others = [e for e in inputs if e.src_kind != "dataset_version"]
+    if others:
+        section.paragraphs.append("Other inputs: " + ", ".join(
+            f"{e.src_kind} {e.src_id[:16]} ({e.relation})" for e in others[:20]))
     section.columns = ["param", "value"]
     section.rows = [[k, v] for k, v in sorted(run.params.items())]
     return section
+
+
+def _training_data(ws: Workspace, mv: ModelVersion) -> Section:
+    """The dataset versions the version was trained on (lineage), with their statistics
+    from the data subsystem and their latest validation."""
+    from kiln.data.validations import stored_validations
+    from kiln.exceptions import NotFoundError
+    from kiln.governance.training import training_datasets
+
+    refs = training_datasets(ws, mv)
+    section = Section("Training data versions")
+    if not refs:
+        section.paragraphs.append(
+            "No dataset version is recorded as an input of the training run or its pipeline "
+            "run: the training data is unknown (log it with `kiln.log_input(\"NAME@VERSION\")` "
+            "or pass a dataset reference as a pipeline parameter).")
+        return section
+    section.columns = ["dataset version", "rows", "columns", "size", "schema",
+                       "validation"]
+    for ref in refs:
+        try:
+            dv = ws.dataset_version(ref)
+        except (NotFoundError, ValueError):
+            section.rows.append([ref, "", "", "", "version not found", ""])
+            continue
+        cols = (dv.schema or {}).get("columns") or []
+        schema = ", ".join(f"{c.get('name')}: {c.get('type')}" for c in cols[:8]) + (
+            f" ... ({len(cols)} in all)" if len(cols) > 8 else "")
+        checks = stored_validations(ws, dv.ref)
+        verdict = "not validated" if not checks else (
+            f"{'passed' if checks[0].ok else 'FAILED'}: {checks[0].errors} errors, "
+            f"{checks[0].warnings} warnings")
+        section.rows.append([dv.ref, "" if dv.rows is None else dv.rows,
+                             len(cols) if cols else "", _size(dv.size),
+                             schema or f"{dv.kind}, {dv.file_count} file(s)", verdict])
+    return section
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
 
 
 def _evaluations(evaluations: list[Any]) -> list[Section]:
@@ -145,10 +189,13 @@ def _evaluations(evaluations: list[Any]) -> list[Section]:
         out.append(Section("Feature importance", ["No feature importance is stored."]))
     else:
         top = list(imp.importance.items())[:15]
-        out.append(Section("Feature importance", [
-            f"Permutation importance on {imp.dataset!r}: the drop in the main score when a "
-            "column is shuffled (top 15)."], ["feature", "importance"],
-            [[k, _num(v)] for k, v in top], svg=importance_svg(top)))
+        how = ("Mean absolute SHAP value on {d}: how far each column moves the model's "
+               "score, on average (top 15)." if imp.importance_method == "shap" else
+               "Permutation importance on {d}: the drop in the main score when a column is "
+               "shuffled (top 15).")
+        out.append(Section("Feature importance", [how.format(d=repr(imp.dataset))],
+                           ["feature", "importance"], [[k, _num(v)] for k, v in top],
+                           svg=importance_svg(top)))
     return out
 
 

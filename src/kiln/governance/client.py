@@ -52,14 +52,14 @@ class GovernanceClient(WorkspaceCore):
                            project_dir=project_dir)
 
     def promote(self, name: str, version: int | str, alias: str = "production", *,
-                policy: Policy | None = None, force: bool = False, role: str | None = None,
+                policy: Policy | None = None, force: bool = False,
                 project_dir: Path | None = None) -> PromotionResult:
         """Move ``alias`` to ``version`` if the model's policy passes (or ``force``, recorded
-        as forced, needs ``role="admin"``); the project's policy is found under
-        ``project_dir`` (default: cwd)."""
+        as forced, which needs the admin role in kiln's users table); the project's policy
+        is found under ``project_dir`` (default: cwd)."""
         from kiln.governance.promote import promote
 
-        return promote(self._ws(), name, version, alias, policy=policy, force=force, role=role,
+        return promote(self._ws(), name, version, alias, policy=policy, force=force,
                        project_dir=project_dir)
 
     def approve(self, name: str, version: int | str, role: str, comment: str = ""

@@ -63,6 +63,10 @@ def governance_stage(ws: Workspace, console: Console, mv: ModelVersion, X_train:
     holdout = X_test.assign(target=y_test.to_numpy(),
                             clinic=["A" if i % 2 else "B" for i in range(len(X_test))])
     policy = demo_policy(mv.name, holdout)
+    from kiln.governance.roles import grant, holds
+
+    if not holds(ws, ws.user, "risk-officer"):  # the local admin grants the named role
+        grant(ws, ws.user, "risk-officer")
     ws.approve(mv.name, mv.version, "risk-officer", "demo: reviewed the sweep")
     result.promoted = ws.promote(mv.name, mv.version, "production", policy=policy)
     print_checks(result.promoted, f"{mv.name} v{mv.version} -> @production")

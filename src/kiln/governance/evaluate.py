@@ -10,6 +10,7 @@ linked to the version by a lineage edge ``model_version -> run (evaluated_by)``.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from kiln.registry.model import LoadedModel
     from kiln.workspace import Workspace
 
+log = logging.getLogger("kiln.governance")
 EXPERIMENT = "kiln-evaluations"
 EVALUATION_FILE = "evaluation.json"
 IMPORTANCE_FILE = "feature_importance.json"
@@ -47,6 +49,7 @@ class Evaluation:
     importance: dict[str, float] = field(default_factory=dict)
     run_id: str | None = None
     created_at: int = 0
+    importance_method: str = "permutation"  # or "shap" (mean |SHAP value|)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -114,9 +117,9 @@ def evaluate(
                                    "count": float(mask.sum())}
         if task == "classification":
             fair[attr] = fairness(y, pred, groups)
-    imp = _importance(loaded, features, y, task) if importance else {}
+    imp, method = _importance(loaded, features, y, task) if importance else ({}, "")
     result = Evaluation(mv.name, mv.version, dataset, describe_source(data), task, len(frame),
-                        metrics, slices, fair, imp, None, now_ms())
+                        metrics, slices, fair, imp, None, now_ms(), method or "permutation")
     if store:
         result = _store(ws, mv, result)
     return result
@@ -212,7 +215,79 @@ def _score(task: str, y: Any, pred: Any, scores: Any) -> dict[str, float]:
 
 
 def _importance(loaded: LoadedModel, features: pd.DataFrame, y: Any, task: str
-                ) -> dict[str, float]:
+                ) -> tuple[dict[str, float], str]:
+    """Global importance of each input column and how it was computed: the mean absolute
+    SHAP value when ``shap`` is installed (``pip install 'kiln[explain]'``) and can explain
+    the model, scikit-learn's permutation importance otherwise."""
+    try:
+        import shap  # noqa: F401
+    except ImportError:
+        return _permutation(loaded, features, y, task), "permutation"
+    try:
+        return _shap(loaded, features, task), "shap"
+    except Exception as exc:  # a model shap cannot explain: say so and fall back
+        log.info("SHAP failed for %s (%s: %s); using permutation importance",
+                 type(loaded.raw).__name__, type(exc).__name__, exc)
+        return _permutation(loaded, features, y, task), "permutation"
+
+
+def _shap(loaded: LoadedModel, features: pd.DataFrame, task: str) -> dict[str, float]:
+    """Mean |SHAP value| per column over up to 200 rows, against 100 background rows.
+
+    Linear and tree models get shap's exact explainers; so does the last step of a
+    scikit-learn pipeline whose earlier steps keep one column per input (scalers,
+    imputers), explained on the transformed columns. Other models get the permutation
+    explainer on their score (probability of the positive class, or the prediction),
+    on fewer rows since it calls the model many times."""
+    import numpy as np
+    import pandas as pd
+    import shap
+
+    model, background, sample = _explainable(loaded.raw, features)
+    try:
+        explanation = shap.Explainer(model, background)(sample)
+    except Exception:  # not a model type shap knows: explain the scoring function
+        raw = loaded.raw
+        proba = task == "classification" and hasattr(raw, "predict_proba")
+
+        def score(X: Any) -> Any:
+            frame = X if hasattr(X, "columns") else pd.DataFrame(X, columns=features.columns)
+            return raw.predict_proba(frame)[:, -1] if proba else raw.predict(frame)
+
+        small = features.sample(min(50, len(features)), random_state=0)
+        rows = features.sample(min(100, len(features)), random_state=1)
+        # one permutation per row (2 * columns + 1 calls) keeps it to seconds
+        explanation = shap.Explainer(score, small, algorithm="permutation")(
+            rows, max_evals=2 * features.shape[1] + 1, silent=True)
+    values = np.asarray(explanation.values, dtype=float)
+    if values.ndim == 3:  # one column per class: the positive (last) class
+        values = values[..., -1]
+    means = np.abs(values).mean(axis=0)
+    ranked = sorted(zip(features.columns, means, strict=True), key=lambda kv: -kv[1])
+    return {str(k): float(v) for k, v in ranked}
+
+
+def _explainable(raw: Any, features: pd.DataFrame) -> tuple[Any, Any, Any]:
+    """The model shap should explain, with background and sample rows in its input space."""
+    import pandas as pd
+
+    background = features.sample(min(100, len(features)), random_state=0)
+    sample = features.sample(min(200, len(features)), random_state=1)
+    steps = getattr(raw, "steps", None)
+    if isinstance(steps, list) and len(steps) > 1:
+        try:
+            head = raw[:-1]
+            tb, ts = head.transform(background), head.transform(sample)
+        except Exception:
+            return raw, background, sample
+        if getattr(tb, "shape", (0, 0))[1] == features.shape[1]:
+            return (raw[-1], pd.DataFrame(tb, columns=features.columns),
+                    pd.DataFrame(ts, columns=features.columns))
+    return raw, background, sample
+
+
+def _permutation(loaded: LoadedModel, features: pd.DataFrame, y: Any, task: str
+                 ) -> dict[str, float]:
     """scikit-learn's permutation importance of each input column on the main score."""
     from sklearn.inspection import permutation_importance
 

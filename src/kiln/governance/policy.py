@@ -16,6 +16,7 @@ defining ``policy``, or built in Python with :meth:`Policy.from_dict`::
       - {type: latency, p99_ms: 50}
       - {type: signature}
       - {type: approval, role: risk-officer}
+      - {type: data_validation}        # training data validated, no errors
 """
 
 from __future__ import annotations

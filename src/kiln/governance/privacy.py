@@ -1,12 +1,22 @@
 """Data subject requests: ``kiln privacy forget --key customer_id=123``.
 
-Each subsystem that keeps rows about people registers a *forgetter* in
-:data:`FORGETTERS` (or the ``kiln.forgetters`` entry points): prediction logs,
-feedback, online features and dataset versions add theirs as they land. Today
-only tracking exists, and its records and artifacts are immutable
-(content-addressed), so its forgetter *reports* what would need removal rather
-than rewriting anything silently. The request is audit-logged with the key's
-value hashed, so the log itself does not retain the identifier.
+Each subsystem that keeps rows about people has a *forgetter* in :data:`FORGETTERS`
+(more through the ``kiln.forgetters`` entry points):
+
+* ``predictions`` — prediction-log batches with a request that mentions the key are
+  rewritten as new Parquet files without those requests and the index is repointed
+  (old -> new recorded in the audit event; the old file is deleted from a local
+  artifact store); the feedback of those requests and feedback that names the key go;
+* ``online_features`` — the subject's row of every feature view keyed by that column,
+  in the SQLite or Redis online store;
+* ``datasets`` — a new version of each dataset whose latest version holds the subject,
+  without those rows (recorded in its description and the audit event); older versions
+  are immutable and are listed for removal, never rewritten;
+* ``tracking`` — run params, tags and CSV artifacts are immutable (content-addressed):
+  listed for removal, not rewritten.
+
+The request is audit-logged with the key's value hashed, so the log itself does not
+retain the identifier.
 """
 
 from __future__ import annotations
@@ -22,6 +32,9 @@ if TYPE_CHECKING:
     from kiln.workspace import Workspace
 
 FORGETTERS: dict[str, str] = {
+    "predictions": "kiln.governance.forget:PredictionsForgetter",
+    "online_features": "kiln.governance.forget:OnlineFeaturesForgetter",
+    "datasets": "kiln.governance.forget:DatasetsForgetter",
     "tracking": "kiln.governance.privacy:TrackingForgetter",
 }
 GROUP = "kiln.forgetters"
@@ -36,6 +49,7 @@ class ForgetReport:
     removed: list[str] = field(default_factory=list)
     needs_removal: list[str] = field(default_factory=list)
     note: str = ""
+    changes: list[dict[str, Any]] = field(default_factory=list)  # for the audit event
 
 
 class Forgetter(Protocol):
@@ -66,7 +80,8 @@ def forget(ws: Workspace, key: str, value: str, *, dry_run: bool = False
     if not dry_run:
         ws.store.append_audit_event(
             ws.user, "privacy.forget", "data_subject", f"{key}:sha256:{digest}", None,
-            {r.forgetter: {"removed": len(r.removed), "needs_removal": len(r.needs_removal)}
+            {r.forgetter: {"removed": len(r.removed), "needs_removal": len(r.needs_removal),
+                           "changes": r.changes}
              for r in reports}, now_ms())
     return reports
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiln.exceptions import ConfigError, InvalidArgumentError, NotFoundError
+from kiln.exceptions import ConfigError, NotFoundError
 
 if TYPE_CHECKING:
     from kiln.entities import ModelVersion
@@ -100,21 +100,16 @@ def promote(
     *,
     policy: Policy | None = None,
     force: bool = False,
-    role: str | None = None,
     project_dir: Path | None = None,
 ) -> PromotionResult:
     """Check the gates and point ``alias`` at ``version`` if all pass (or ``force``, which
-    needs ``role="admin"``); the decision, actor and role are audit-logged either way.
-
-    Roles are declared, not yet verified: an access-control subsystem can check them
-    here later; until then the declaration is what the audit log records."""
+    needs the current user to have the admin role in kiln's users table, see
+    :mod:`kiln.governance.roles`); the decision, actor and role are audit-logged either
+    way, a forced move as ``forced``."""
     from kiln._time import now_ms
+    from kiln.governance.roles import require_admin, role_or_none
 
-    if force and role != FORCE_ROLE:
-        raise InvalidArgumentError(
-            f"--force needs the {FORCE_ROLE} role; add --as {FORCE_ROLE} (recorded with your "
-            "user in the audit log)"
-        )
+    role = require_admin(ws, "--force") if force else role_or_none(ws)
     result = check_gates(ws, name, version, alias, policy=policy, project_dir=project_dir)
     moved = result.passed or force
     forced = force and not result.passed

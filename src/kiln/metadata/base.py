@@ -212,6 +212,7 @@ class PipelineStore(Protocol):
     """Step cache, step runs written in batches (one transaction), triggers and leases."""
 
     def get_cached(self, cache_key: str) -> CacheEntry | None: ...
+    def get_cached_many(self, cache_keys: Sequence[str]) -> dict[str, CacheEntry]: ...
     def write_step_runs(self, experiment_id: int, parent_run_id: str, user: str,
                         writes: Sequence[StepRunWrite]) -> None: ...
     def save_trigger(self, trigger: TriggerRecord) -> TriggerRecord: ...
@@ -353,6 +354,17 @@ class MetadataStore(
     url: str
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class PrivacyStore(Protocol):
+    """Removing a data subject's rows (``kiln privacy forget``), kept by SQL stores.
+
+    Not part of :class:`MetadataStore`: forgetting runs where the database is."""
+
+    def replace_prediction_log(self, deployment: str, artifact: str,
+                               replacement: PredictionLogBatch | None) -> int: ...
+    def delete_feedback(self, request_ids: Sequence[str]) -> int: ...
 
 
 @runtime_checkable

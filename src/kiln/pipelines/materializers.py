@@ -127,13 +127,30 @@ class ModelMaterializer:
         from kiln.artifacts.base import StoredObject
         from kiln.registry.model import save_model
 
-        saved = save_model(store, value)
+        saved = save_model(_Unsynced(store) if getattr(store, "supports_unsynced", False)
+                           else store, value)
         return StoredObject(saved.artifact, 0)
 
     def load(self, sha256: str, store: ArtifactStore) -> Any:
         from kiln.registry.model import load_bundle
 
         return load_bundle(store, sha256).raw
+
+
+class _Unsynced:
+    """A local store whose writes skip the fsync (see :func:`put_bytes`)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def put_file(self, path: Path) -> StoredObject:
+        return self._store.put_file(path, sync=False)  # type: ignore[no-any-return]
+
+    def put_bytes(self, data: bytes) -> StoredObject:
+        return self._store.put_bytes(data, sync=False)  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
 
 
 class JsonMaterializer:

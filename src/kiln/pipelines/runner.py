@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kiln._time import now_ms
 from kiln.entities import (
     CacheEntry,
+    DatasetVersion,
     LineageEdge,
     OutputRef,
     Run,
@@ -27,6 +28,7 @@ from kiln.entities import (
     StepRunWrite,
 )
 from kiln.exceptions import PipelineError
+from kiln.pipelines.deadline import TIMED_OUT_TAG
 from kiln.pipelines.graph import Graph, Node, Output, outputs_in, substitute
 from kiln.pipelines.hashing import cache_key, canonical, code_hash
 from kiln.pipelines.materializers import _json_like, load_output, store_output
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from kiln.workspace import Workspace
 
 PIPELINE_TAG = "kiln.type"
+DATASET_KIND = "dataset_version"
 MAX_PARAM = 6000
 Event = Callable[[str, "StepRecord"], None]
 
@@ -56,6 +59,8 @@ class StepRecord:
     end_time: int = 0
     error: str | None = None
     attempts: int = 0
+    timed_out: bool = False
+    produced: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def duration_ms(self) -> int:
@@ -80,6 +85,18 @@ class PipelineRun:
     @property
     def cached_steps(self) -> list[str]:
         return [n for n, s in self.steps.items() if s.cached]
+
+    @property
+    def produced(self) -> list[tuple[str, str]]:
+        """``(kind, id)`` of what the steps registered, e.g. ``("model_version", "clf/3")``."""
+        return [p for s in self.steps.values() for p in s.produced]
+
+    @property
+    def datasets(self) -> dict[str, str]:
+        """Parameters that named datasets, with the versions they resolved to."""
+        run = self.workspace.get_run(self.run_id)
+        return {k[len("kiln.dataset."):]: v for k, v in run.tags.items()
+                if k.startswith("kiln.dataset.")}
 
     @property
     def executed_steps(self) -> list[str]:
@@ -120,7 +137,9 @@ def run_pipeline(
     from kiln.pipelines.executors import get_executor
 
     ws = workspace or get_workspace()
-    graph = pipe.build(**dict(params or {}))
+    given = pipe.resolve_params(dict(params or {}))
+    datasets = dataset_params(ws, given)
+    graph = pipe.build(**{**given, **{k: dv.ref for k, dv in datasets.items()}})
     order = graph.validate()
     if only:
         wanted = graph.ancestors(only)
@@ -131,9 +150,14 @@ def run_pipeline(
                 "kiln.pipeline.ref": pipe.ref, "kiln.executor": ex.name,
                 "kiln.cache": str(use_cache).lower(),
                 "kiln.pipeline.params": canonical(graph.params), **(tags or {})}
+    run_tags.update({f"kiln.dataset.{k}": dv.ref for k, dv in datasets.items()})
     run = ws.create_run(pipe.experiment, pipe.name, run_tags)
-    ws.store.log_batch(run.run_id, params={k: _param_text(v) for k, v in graph.params.items()})
+    ws.store.log_batch(run.run_id, params={k: _param_text(v) for k, v in given.items()})
+    if datasets:  # the versions the references resolved to are inputs of the run
+        ws.store.add_edges([LineageEdge(DATASET_KIND, dv.ref, "run", run.run_id, "input",
+                                        run.start_time) for dv in datasets.values()])
     runner = _Runner(ws, graph, run, ex, use_cache, resume_keys or set(), on_event)
+    runner.datasets = {dv.ref for dv in datasets.values()}
     try:
         runner.run(order)
     except BaseException as exc:
@@ -168,9 +192,16 @@ class _Runner:
         self.params: dict[str, dict[str, str]] = {}
         self.writes: list[StepRunWrite] = []
         self.events: list[tuple[str, StepRecord]] = []
+        self.structural: dict[str, str] = {}
+        self.prefetched: dict[str, CacheEntry] = {}
+        self.structural_hits: set[str] = set()
+        self.datasets: set[str] = set()
 
     def run(self, order: list[str]) -> None:
         self.records = {n: StepRecord(n) for n in order}
+        if self.use_cache:  # one query for every step whose whole history can be cached
+            self.structural = structural_keys(self.graph, order)
+            self.prefetched = self.ws.store.get_cached_many(list(self.structural.values()))
         pending = list(order)
         running: dict[Future[StepResult], str] = {}
         try:
@@ -246,10 +277,20 @@ class _Runner:
         record.run_id = uuid.uuid4().hex
         record.start_time = now_ms()
         self.inputs[node_id] = inputs
+        skey = self.structural.get(node_id)
         if (self.use_cache and step.cache) or key in self.resume_keys:
-            entry = self.ws.store.get_cached(key)
+            entry = None
+            if skey is not None and all(u in self.structural_hits for u in node.upstream):
+                entry = self.prefetched.get(skey)
+            structural = entry is not None
+            if entry is None:
+                entry = self.ws.store.get_cached(key)
             if entry is not None and all(self.ws.artifacts.exists(o.sha256)
                                          for o in entry.outputs):
+                if structural:
+                    self.structural_hits.add(node_id)
+                more = [] if structural or skey is None else [
+                    CacheEntry(skey, entry.step_run_id, entry.outputs, entry.created_at)]
                 record.cached, record.outputs = True, list(entry.outputs)
                 record.end_time, record.status = record.start_time, "FINISHED"
                 self.writes.append(StepRunWrite(
@@ -259,7 +300,7 @@ class _Runner:
                                              "kiln.cached_from": entry.step_run_id}),
                     artifacts=self._artifacts(record.run_id, record.outputs, None),
                     edges=self._edges(record.run_id, node_id, record.outputs,
-                                      record.end_time)))
+                                      record.end_time), more_caches=more))
                 self.events.append(("cached", record))
                 return None
         record.status = "RUNNING"
@@ -306,18 +347,30 @@ class _Runner:
         assert record.run_id is not None
         record.end_time = result.end_time or now_ms()
         record.attempts = result.attempts
+        record.timed_out = result.timed_out and not result.ok
         tags = {"kiln.cached": "false", "kiln.attempts": str(result.attempts)}
+        timeout = self.graph.nodes[node_id].step.timeout
+        if timeout is not None:
+            tags["kiln.timeout"] = f"{timeout:g}s"
+        if result.timed_out and not result.ok:
+            tags[TIMED_OUT_TAG] = "true"
         if result.ok:
             record.outputs = result.outputs
+            record.produced = list(result.produced)
             record.status = "FINISHED"
             entry = CacheEntry(record.cache_key, record.run_id, tuple(result.outputs),
                                record.end_time)
+            skey = self.structural.get(node_id)
+            more = [] if skey is None else [CacheEntry(skey, record.run_id,
+                                                       tuple(result.outputs), record.end_time)]
             self.writes.append(StepRunWrite(
                 record.run_id, False, node_id, RunStatus.FINISHED, record.start_time,
                 record.end_time, params=self.params[node_id], tags=tags,
                 artifacts=self._artifacts(record.run_id, result.outputs, result.logs),
-                edges=self._edges(record.run_id, node_id, result.outputs, record.end_time),
-                cache=entry))
+                edges=self._edges(record.run_id, node_id, result.outputs, record.end_time)
+                + [LineageEdge("run", self.run_.run_id, kind, object_id, "produced",
+                               record.end_time) for kind, object_id in record.produced],
+                cache=entry, more_caches=more))
             self.events.append(("finished", record))
         else:
             record.status = "FAILED"
@@ -354,9 +407,60 @@ class _Runner:
                ) -> list[LineageEdge]:
         edges = [LineageEdge("artifact", ref.sha256, "run", run_id, "input", at)
                  for ref in self.inputs.get(node_id, [])]
+        if self.datasets:  # the step took a resolved dataset reference as a parameter
+            edges += [LineageEdge(DATASET_KIND, v, "run", run_id, "input", at)
+                      for v in self.params.get(node_id, {}).values() if v in self.datasets]
         edges += [LineageEdge("run", run_id, "artifact", o.sha256, "produced", at)
                   for o in outputs]
         return edges
+
+
+def dataset_params(ws: Workspace, params: Mapping[str, Any]) -> dict[str, DatasetVersion]:
+    """Parameters whose value is a dataset reference with a version part (``churn@latest``,
+    ``churn@3``) naming an existing dataset, resolved to that version. Steps then get the
+    pinned reference (``churn@3``), so a new version of the data changes their cache keys."""
+    from kiln.data.refs import parse_ref
+    from kiln.exceptions import KilnError
+
+    found: dict[str, DatasetVersion] = {}
+    for key, value in params.items():
+        if not isinstance(value, str) or "@" not in value:
+            continue
+        try:
+            parse_ref(value)
+            found[key] = ws.dataset_version(value)
+        except KilnError:  # not a reference, or no such dataset: an ordinary string
+            continue
+    return found
+
+
+def structural_keys(graph: Graph, order: list[str]) -> dict[str, str]:
+    """Cache keys computable before anything runs: a step's code and parameters and its
+    upstream steps' structural keys. A step has one only when it and every step before
+    it are cacheable and take JSON-like literals; these keys let one query fetch a whole
+    pipeline's cache entries. A structural entry is only used when every upstream step
+    was itself served by its structural entry, so a re-run upstream step (whose outputs
+    may differ) sends its dependants back to the content-hash keys."""
+    keys: dict[str, str] = {}
+    for node_id in order:
+        node = graph.nodes[node_id]
+        step = node.step
+        if not step.cache or any(u not in keys for u in node.upstream):
+            continue
+        bound = step.signature.bind_partial(*node.args, **node.kwargs)
+        params: dict[str, Any] = {}
+        for name, value in bound.arguments.items():
+            if outputs_in(value):
+                params[name] = substitute(value, lambda o: {"$step": keys[o.node_id],
+                                                            "$index": o.index})
+            elif _json_like(value, 0):
+                params[name] = value
+            else:
+                break
+        else:
+            keys[node_id] = cache_key(code_hash(step.fn), {"$structural": params}, [],
+                                      step.n_outputs)
+    return keys
 
 
 def _ref_marker(ref: OutputRef) -> dict[str, str]:

@@ -8,7 +8,6 @@ metrics the step logs land on its step run, which is the active run while it run
 
 from __future__ import annotations
 
-import contextvars
 import io
 import logging
 import sys
@@ -58,6 +57,8 @@ class StepResult:
     attempts: int = 0
     start_time: int = 0
     end_time: int = 0
+    timed_out: bool = False
+    produced: list[tuple[str, str]] = field(default_factory=list)
 
 
 _workspaces: dict[tuple[str, str], Workspace] = {}
@@ -85,18 +86,30 @@ def run_pickled(payload: bytes) -> StepResult:
     return execute(task, worker_workspace(task.settings))
 
 
-def execute(task: StepTask, ws: Workspace) -> StepResult:
-    """Run ``task`` with its step run active; never raises for the step's own errors."""
+def execute(task: StepTask, ws: Workspace, memory: dict[str, Any] | None = None
+            ) -> StepResult:
+    """Run ``task`` with its step run active; never raises for the step's own errors.
+
+    ``memory`` (the ``local`` executor's) maps stored outputs' hashes to the values
+    themselves: every output is still stored, but a step whose input is in memory gets
+    that object instead of reading it back (arrays excepted: they are read back
+    memory-mapped, which copies nothing, as under every executor)."""
     from kiln.pipelines.materializers import load_output, put_bytes, store_output
+
+    def load(ref: OutputRef) -> Any:
+        if memory is not None and ref.sha256 in memory:
+            return memory[ref.sha256]
+        return load_output(ref, ws.artifacts)
 
     result = StepResult(task.node_id, ok=False, start_time=now_ms())
     buffer = io.StringIO()
+    from kiln.lineage import recording_outputs
+
     try:
-        with _captured(buffer), _active(task.run, ws):
+        with _captured(buffer), _active(task.run, ws), recording_outputs() as produced:
             try:
-                args = substitute(task.args, lambda ref: load_output(ref, ws.artifacts), OutputRef)
-                kwargs = substitute(task.kwargs, lambda ref: load_output(ref, ws.artifacts),
-                                    OutputRef)
+                args = substitute(task.args, load, OutputRef)
+                kwargs = substitute(task.kwargs, load, OutputRef)
             except Exception as exc:
                 raise _InputError(f"step {task.node_id!r}: cannot load its inputs: "
                                   f"{type(exc).__name__}: {exc}") from exc
@@ -104,11 +117,15 @@ def execute(task: StepTask, ws: Workspace) -> StepResult:
             values = _split(task, value)
             for i, v in enumerate(values):
                 try:
-                    result.outputs.append(store_output(v, ws.artifacts))
+                    ref = store_output(v, ws.artifacts)
                 except Exception as exc:
                     raise _InputError(f"step {task.node_id!r}: output {i} cannot be stored: "
                                       f"{exc}") from exc
+                result.outputs.append(ref)
+                if memory is not None and ref.materializer != "ndarray":
+                    memory[ref.sha256] = v  # arrays come back memory-mapped, never copied
             result.ok = True
+            result.produced = produced
     except _InputError as exc:
         result.error = str(exc)
         buffer.write(f"error: {exc}\n")
@@ -137,7 +154,8 @@ def _attempts(task: StepTask, args: Any, kwargs: Any, result: StepResult) -> Any
         try:
             return _call(task, args, kwargs)
         except Exception as exc:
-            last = f"{type(exc).__name__}: {exc}"
+            result.timed_out = isinstance(exc, StepTimeoutError)
+            last = str(exc) if result.timed_out else f"{type(exc).__name__}: {exc}"
             print(f"attempt {attempt + 1} of {task.retries + 1} failed:", file=sys.stderr)
             traceback.print_exc(file=sys.stderr)
             if attempt < task.retries:
@@ -149,24 +167,9 @@ def _attempts(task: StepTask, args: Any, kwargs: Any, result: StepResult) -> Any
 def _call(task: StepTask, args: Any, kwargs: Any) -> Any:
     if task.timeout is None:
         return task.fn(*args, **kwargs)
-    box: dict[str, Any] = {}
-    ctx = contextvars.copy_context()
+    from kiln.pipelines.deadline import call_with_deadline
 
-    def target() -> None:
-        try:
-            box["value"] = ctx.run(task.fn, *args, **kwargs)
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True, name=f"kiln-step-{task.node_id}")
-    thread.start()
-    thread.join(task.timeout)
-    if thread.is_alive():
-        raise StepTimeoutError(f"step {task.node_id!r} ran longer than its timeout of "
-                               f"{task.timeout:g}s")
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
+    return call_with_deadline(task.fn, args, kwargs, task.timeout, task.node_id)
 
 
 def _split(task: StepTask, value: Any) -> list[Any]:

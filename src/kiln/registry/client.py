@@ -103,6 +103,9 @@ class RegistryClient(WorkspaceCore):
                 [LineageEdge("run", run_id, "model_version", f"{name}/{mv.version}", "produced",
                              mv.created_at)]
             )
+            from kiln.lineage import note_output
+
+            note_output("model_version", f"{name}/{mv.version}")
         return mv
 
     # -- reading ----------------------------------------------------------------------

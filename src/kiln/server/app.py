@@ -37,6 +37,7 @@ UI_ROUTERS = {
     "sweeps": "kiln.server.ui.sweeps:router",
     "serving": "kiln.server.ui.serving:router",
     "data": "kiln.server.ui.data:router",
+    "pipelines": "kiln.server.ui.pipelines:router",
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

@@ -144,6 +144,14 @@ class OnlineStoreSuite:
         online_store.write_batch("stats", [("1", 100, b"same time, rewritten")])
         assert online_store.read("stats", ["1"]) == [(100, b"same time, rewritten")]
 
+    def test_rows_are_deleted_by_key(self, online_store: OnlineStore) -> None:
+        online_store.write_batch("a", [("1", 1, b"x"), ("2", 1, b"y"), ("3", 1, b"z")])
+        online_store.write_batch("b", [("1", 1, b"other view")])
+        assert online_store.delete("a", ["1", "3", "missing"]) == 2
+        assert online_store.read("a", ["1", "2", "3"]) == [None, (1, b"y"), None]
+        assert online_store.read("b", ["1"]) == [(1, b"other view")]
+        assert online_store.delete("a", []) == 0
+
     def test_views_are_separate_and_can_be_dropped(self, online_store: OnlineStore) -> None:
         online_store.write_batch("a", [("1", 1, b"in a")])
         online_store.write_batch("b", [("1", 2, b"in b")])

@@ -104,11 +104,13 @@ def retrying(counter: str = "/tmp/kiln-counter") -> None:
 
 
 @step(timeout=0.5)
-def slow(seconds: float) -> float:
+def slow(seconds: float, pid_file: str = "") -> float:
+    if pid_file:
+        Path(pid_file).write_text(str(os.getpid()))
     time.sleep(seconds)
     return seconds
 
 
 @pipeline
-def timing_out(seconds: float = 3.0) -> None:
-    slow(seconds)
+def timing_out(seconds: float = 3.0, pid_file: str = "") -> None:
+    slow(seconds, pid_file)

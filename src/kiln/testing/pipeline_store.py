@@ -44,7 +44,8 @@ class PipelineStoreSuite:
             tags={"kiln.cached": "false"},
             artifacts=[RunArtifact("1" * 32, "outputs/0.json", out.sha256, 3)],
             edges=[LineageEdge("run", "1" * 32, "artifact", out.sha256, "produced", 2000)],
-            cache=CacheEntry("k" * 64, "1" * 32, (out,), 2000))
+            cache=CacheEntry("k" * 64, "1" * 32, (out,), 2000),
+            more_caches=[CacheEntry("s" * 64, "1" * 32, (out,), 2000)])
         store.write_step_runs(exp.experiment_id, parent, "alice", [finished])
         run = store.get_run("1" * 32)
         assert run.status is RunStatus.FINISHED and run.end_time == 2000
@@ -53,6 +54,9 @@ class PipelineStoreSuite:
         assert store.edges_from("run", "1" * 32)[0].dst_id == out.sha256
         assert store.get_cached("k" * 64) == CacheEntry("k" * 64, "1" * 32, (out,), 2000)
         assert store.get_cached("x" * 64) is None
+        many = store.get_cached_many(["s" * 64, "x" * 64, "k" * 64])
+        assert sorted(many) == ["k" * 64, "s" * 64] and many["s" * 64].outputs == (out,)
+        assert store.get_cached_many([]) == {}
 
     def test_triggers_keep_their_state_when_saved_again(self, store: MetadataStore) -> None:
         rec = TriggerRecord("m:f#schedule:* * * * *", "m:f", "schedule", {"cron": "* * * * *"},

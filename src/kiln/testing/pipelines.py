@@ -7,6 +7,7 @@ and lineage with the in-process executor.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -122,10 +123,30 @@ class ExecutorSuite:
         assert result.ok and result.output("flaky") == 3
         assert result.steps["flaky"].attempts == 3
 
-    def test_timeouts_fail_the_step(self, executor: Executor, pipeline_ws: Workspace) -> None:
-        result = run_pipeline(ex.timing_out, {}, executor=executor, workspace=pipeline_ws)
-        assert not result.ok
-        assert "timeout" in (result.steps["slow"].error or "")
+    def test_timeouts_stop_the_step(self, executor: Executor, pipeline_ws: Workspace,
+                                    tmp_path: Path) -> None:
+        pid_file = tmp_path / "slow.pid"
+        started = time.monotonic()
+        result = run_pipeline(ex.timing_out, {"seconds": 60.0, "pid_file": str(pid_file)},
+                              executor=executor, workspace=pipeline_ws)
+        assert time.monotonic() - started < 30  # not the 60 s the step wanted to sleep
+        assert not result.ok and result.steps["slow"].timed_out
+        assert "timed out" in (result.steps["slow"].error or "")
+        pid = int(pid_file.read_text())
+        deadline = time.monotonic() + 5
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(pid), f"the timed-out step's process {pid} still runs"
+        run = pipeline_ws.get_run(result.steps["slow"].run_id or "")
+        assert run.status is RunStatus.FAILED
+        assert run.tags["kiln.timed_out"] == "true" and run.tags["kiln.timeout"] == "0.5s"
+
+    def test_a_timed_step_returns_its_value_and_logs(self, executor: Executor,
+                                                     pipeline_ws: Workspace) -> None:
+        result = run_pipeline(ex.timing_out, {"seconds": 0.01}, executor=executor,
+                              workspace=pipeline_ws)
+        assert result.ok and result.output("slow") == 0.01
+        assert not result.steps["slow"].timed_out
 
     def test_step_runs_are_recorded(self, executor: Executor, pipeline_ws: Workspace) -> None:
         result = run_pipeline(ex.branches, {"marker": __file__}, executor=executor,
@@ -136,3 +157,12 @@ class ExecutorSuite:
         assert all(r.tags["kiln.type"] == "step" for r in runs)
         parent: Any = pipeline_ws.get_run(result.run_id)
         assert parent.tags["kiln.executor"] == executor.name
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie counts as stopped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -41,6 +41,10 @@ class OnlineStore(Protocol):
         """Forget every row of ``view``."""
         ...
 
+    def delete(self, view: str, keys: Sequence[str]) -> int:
+        """Forget the rows of those keys (a data subject's); returns how many existed."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...

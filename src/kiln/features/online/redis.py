@@ -101,6 +101,13 @@ class RedisOnlineStore:
         if batch:
             self._redis.delete(*batch)
 
+    def delete(self, view: str, keys: Sequence[str]) -> int:
+        done = 0
+        for i in range(0, len(keys), _BATCH):
+            chunk = [self._key(view, k) for k in keys[i:i + _BATCH]]
+            done += int(self._call(self._redis.delete, *chunk)) if chunk else 0
+        return done
+
     def close(self) -> None:
         self._redis.close()
 

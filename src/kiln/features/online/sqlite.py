@@ -89,6 +89,16 @@ class SqliteOnlineStore:
     def drop_view(self, view: str) -> None:
         self._conn().execute("DELETE FROM kiln_online WHERE view = ?", (view,))
 
+    def delete(self, view: str, keys: Sequence[str]) -> int:
+        conn = self._conn()
+        done = 0
+        for i in range(0, len(keys), _CHUNK):
+            chunk = keys[i:i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            done += conn.execute(f"DELETE FROM kiln_online WHERE view = ? AND key IN ({marks})",
+                                 (view, *chunk)).rowcount
+        return done
+
     def close(self) -> None:
         for conn in self._all:
             conn.close()

@@ -1,8 +1,8 @@
 """Promotion gates, looked up by their ``type`` in a policy; more arrive through the
-``kiln.gates`` entry points or :func:`register_gate` (a data-validation gate, say).
+``kiln.gates`` entry points or :func:`register_gate`.
 
 >>> sorted(GATES)
-['approval', 'explainability', 'fairness', 'latency', 'metric', 'signature']
+['approval', 'data_validation', 'explainability', 'fairness', 'latency', 'metric', 'signature']
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ GATES: dict[str, str] = {
     "latency": "kiln.governance.gates.builtin:LatencyGate",
     "signature": "kiln.governance.gates.builtin:SignatureGate",
     "approval": "kiln.governance.gates.builtin:ApprovalGate",
+    "data_validation": "kiln.governance.gates.builtin:DataValidationGate",
 }
 GROUP = "kiln.gates"
 

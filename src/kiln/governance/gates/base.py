@@ -8,7 +8,7 @@ policy fails before anything is evaluated) and ``check`` returns one
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -105,6 +105,65 @@ class GateContext:
                 dataset=dataset, importance=mv.version == self.candidate.version,
             )
         return self._evaluations[key]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One key of a gate's policy entry: its type, whether it must be given, its default,
+    and whether its value names one of the policy's datasets."""
+
+    key: str
+    kind: type | tuple[type, ...]
+    required: bool = False
+    default: Any = None
+    dataset: bool = False
+    check: Callable[[Any], object] | None = None  # raises for a bad value
+
+
+class ConfiguredGate:
+    """Builds a gate from its policy entry by its declared :class:`Param` list: unknown
+    keys, missing keys, wrong types and unknown datasets are refused in one line each.
+
+    A gate declares ``params`` (in the order of its constructor's fields), optionally
+    ``one_of`` (at least one of those keys must be given) and ``subject`` (the key whose
+    value names the check in messages), and may override :meth:`validated` for checks
+    that need more than a type."""
+
+    type: ClassVar[str]
+    params: ClassVar[tuple[Param, ...]] = ()
+    one_of: ClassVar[tuple[str, ...]] = ()
+    subject: ClassVar[str | None] = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]
+                    ) -> Any:
+        where = f"{cls.type} check"
+        check_keys(config, {p.key for p in cls.params}, where)
+        if cls.subject is not None:
+            subject = next(p for p in cls.params if p.key == cls.subject)
+            where = f"{where} {require(config, subject.key, subject.kind, where)!r}"
+        values: dict[str, Any] = {}
+        for p in cls.params:
+            value = (require(config, p.key, p.kind, where) if p.required
+                     else typed(config, p.key, p.kind, where, p.default))
+            if p.check is not None and value is not None:
+                try:
+                    p.check(value)
+                except Exception as exc:
+                    raise ConfigError(f"{where}: {exc}") from None
+            if p.dataset and value is not None:
+                value = check_dataset(value, datasets, where)
+            if p.kind in (float, (int, float)) and isinstance(value, int):
+                value = float(value)
+            values[p.key] = value
+        if cls.one_of and all(values[k] is None for k in cls.one_of):
+            raise ConfigError(f"{where} needs one of {', '.join(cls.one_of)}")
+        gate = cls(**values)
+        gate.validated(datasets, where)
+        return gate
+
+    def validated(self, datasets: Mapping[str, DatasetSpec], where: str) -> None:
+        """Checks beyond types (a known metric name, say); raise ConfigError."""
 
 
 def require(config: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from kiln.exceptions import ConfigError
 from kiln.governance.gates.base import (
     CheckResult,
+    ConfiguredGate,
     DatasetSpec,
     GateContext,
-    check_dataset,
-    check_keys,
-    require,
-    typed,
+    Param,
 )
 from kiln.governance.metrics import metric_spec
 
@@ -29,7 +27,7 @@ def _fmt(value: float) -> str:
 
 
 @dataclass(frozen=True)
-class MetricGate:
+class MetricGate(ConfiguredGate):
     """``metric`` on ``dataset`` at least ``min`` / at most ``max``, and no worse than the
     version the alias points at now by more than ``max_regression``."""
 
@@ -39,24 +37,12 @@ class MetricGate:
     max: float | None = None
     max_regression: float | None = None
     type: ClassVar[str] = "metric"
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]
-                    ) -> MetricGate:
-        where = "metric check"
-        check_keys(config, {"metric", "dataset", "min", "max", "max_regression"}, where)
-        metric = require(config, "metric", str, where)
-        try:
-            metric_spec(metric)
-        except Exception as exc:
-            raise ConfigError(f"{where}: {exc}") from None
-        where = f"metric check {metric!r}"
-        gate = cls(metric, check_dataset(require(config, "dataset", str, where), datasets, where),
-                   typed(config, "min", _NUM, where), typed(config, "max", _NUM, where),
-                   typed(config, "max_regression", _NUM, where))
-        if gate.min is None and gate.max is None and gate.max_regression is None:
-            raise ConfigError(f"{where} needs one of min, max, max_regression")
-        return gate
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("metric", str, required=True, check=metric_spec),
+        Param("dataset", str, required=True, dataset=True),
+        Param("min", _NUM), Param("max", _NUM), Param("max_regression", _NUM))
+    one_of: ClassVar[tuple[str, ...]] = ("min", "max", "max_regression")
+    subject: ClassVar[str | None] = "metric"
 
     def check(self, ctx: GateContext) -> list[CheckResult]:
         spec = metric_spec(self.metric)
@@ -98,7 +84,7 @@ class MetricGate:
 
 
 @dataclass(frozen=True)
-class FairnessGate:
+class FairnessGate(ConfiguredGate):
     """For ``attribute`` on ``dataset``: demographic parity difference and equalized odds
     difference at most the given bounds."""
 
@@ -107,25 +93,17 @@ class FairnessGate:
     demographic_parity_difference: float | None = None
     equalized_odds_difference: float | None = None
     type: ClassVar[str] = "fairness"
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("attribute", str, required=True), Param("dataset", str, required=True,
+                                                      dataset=True),
+        Param("demographic_parity_difference", _NUM), Param("equalized_odds_difference", _NUM))
+    one_of: ClassVar[tuple[str, ...]] = ("demographic_parity_difference",
+                                         "equalized_odds_difference")
+    subject: ClassVar[str | None] = "attribute"
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]
-                    ) -> FairnessGate:
-        where = "fairness check"
-        check_keys(config, {"attribute", "dataset", "demographic_parity_difference",
-                            "equalized_odds_difference"}, where)
-        attribute = require(config, "attribute", str, where)
-        where = f"fairness check on {attribute!r}"
-        dataset = check_dataset(require(config, "dataset", str, where), datasets, where)
-        gate = cls(attribute, dataset,
-                   typed(config, "demographic_parity_difference", _NUM, where),
-                   typed(config, "equalized_odds_difference", _NUM, where))
-        if gate.demographic_parity_difference is None and gate.equalized_odds_difference is None:
-            raise ConfigError(f"{where} needs demographic_parity_difference or "
-                              "equalized_odds_difference")
-        if attribute not in datasets[dataset].sensitive:
-            datasets[dataset].sensitive.append(attribute)
-        return gate
+    def validated(self, datasets: Mapping[str, DatasetSpec], where: str) -> None:
+        if self.attribute not in datasets[self.dataset].sensitive:  # evaluate per slice
+            datasets[self.dataset].sensitive.append(self.attribute)
 
     def check(self, ctx: GateContext) -> list[CheckResult]:
         ev = ctx.evaluation(ctx.candidate, self.dataset)
@@ -144,20 +122,13 @@ class FairnessGate:
 
 
 @dataclass(frozen=True)
-class ExplainabilityGate:
+class ExplainabilityGate(ConfiguredGate):
     """Global feature importance (permutation importance) is stored with the version;
     with ``dataset`` it is computed there first when missing."""
 
     dataset: str | None = None
     type: ClassVar[str] = "explainability"
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]
-                    ) -> ExplainabilityGate:
-        where = "explainability check"
-        check_keys(config, {"dataset"}, where)
-        dataset = typed(config, "dataset", str, where)
-        return cls(check_dataset(dataset, datasets, where) if dataset is not None else None)
+    params: ClassVar[tuple[Param, ...]] = (Param("dataset", str, dataset=True),)
 
     def check(self, ctx: GateContext) -> list[CheckResult]:
         from kiln.governance.evaluate import stored_evaluations
@@ -175,21 +146,15 @@ class ExplainabilityGate:
 
 
 @dataclass(frozen=True)
-class LatencyGate:
+class LatencyGate(ConfiguredGate):
     """p99 of ``predict`` on the version's input example, over ``runs`` calls, at most
     ``p99_ms`` milliseconds."""
 
     p99_ms: float
     runs: int = 100
     type: ClassVar[str] = "latency"
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]
-                    ) -> LatencyGate:
-        where = "latency check"
-        check_keys(config, {"p99_ms", "runs"}, where)
-        return cls(float(require(config, "p99_ms", _NUM, where)),
-                   int(typed(config, "runs", int, where, 100)))
+    params: ClassVar[tuple[Param, ...]] = (Param("p99_ms", _NUM, required=True),
+                                           Param("runs", int, default=100))
 
     def check(self, ctx: GateContext) -> list[CheckResult]:
         from kiln.governance.inspect import input_example, predict_p99_ms
@@ -205,19 +170,13 @@ class LatencyGate:
 
 
 @dataclass(frozen=True)
-class SignatureGate:
+class SignatureGate(ConfiguredGate):
     """No input column of the version at the alias is removed or retyped, unless
     ``allow_breaking`` is true."""
 
     allow_breaking: bool = False
     type: ClassVar[str] = "signature"
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]
-                    ) -> SignatureGate:
-        where = "signature check"
-        check_keys(config, {"allow_breaking"}, where)
-        return cls(bool(typed(config, "allow_breaking", bool, where, False)))
+    params: ClassVar[tuple[Param, ...]] = (Param("allow_breaking", bool, default=False),)
 
     def check(self, ctx: GateContext) -> list[CheckResult]:
         name = f"signature vs @{ctx.alias}"
@@ -247,18 +206,12 @@ def signature_breaks(old: ModelVersion, new: ModelVersion) -> list[str]:
 
 
 @dataclass(frozen=True)
-class ApprovalGate:
+class ApprovalGate(ConfiguredGate):
     """An approval of this version by ``role`` is recorded (``kiln models approve``)."""
 
     role: str
     type: ClassVar[str] = "approval"
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]
-                    ) -> ApprovalGate:
-        where = "approval check"
-        check_keys(config, {"role"}, where)
-        return cls(require(config, "role", str, where))
+    params: ClassVar[tuple[Param, ...]] = (Param("role", str, required=True),)
 
     def check(self, ctx: GateContext) -> list[CheckResult]:
         from kiln.governance.approvals import approvals
@@ -267,3 +220,40 @@ class ApprovalGate:
                  if a.role == self.role]
         figure = f"by {found[-1].actor}" if found else "none"
         return [CheckResult(f"approval by {self.role}", figure, "recorded", bool(found))]
+
+
+@dataclass(frozen=True)
+class DataValidationGate(ConfiguredGate):
+    """Each dataset version the candidate was trained on (lineage) has a stored validation
+    report (``kiln data validate NAME@VERSION``) without error-level anomalies, and with
+    at most ``max_warnings`` warnings when that is given. No recorded training data, or a
+    version never validated, fails."""
+
+    max_warnings: int | None = None
+    type: ClassVar[str] = "data_validation"
+    params: ClassVar[tuple[Param, ...]] = (Param("max_warnings", int),)
+
+    def check(self, ctx: GateContext) -> list[CheckResult]:
+        from kiln.data.validations import stored_validations
+        from kiln.governance.training import training_datasets
+
+        wanted = "0 errors" + ("" if self.max_warnings is None
+                               else f", <= {self.max_warnings} warnings")
+        refs = training_datasets(ctx.ws, ctx.candidate)
+        if not refs:
+            return [CheckResult("data validation of training data",
+                                "no training dataset recorded in lineage", wanted, False)]
+        out = []
+        for ref in refs:
+            reports = stored_validations(ctx.ws, ref)
+            if not reports:
+                out.append(CheckResult(f"data validation of {ref}", "none run", wanted, False))
+                continue
+            latest = reports[0]
+            passed = latest.ok and (self.max_warnings is None
+                                    or latest.warnings <= self.max_warnings)
+            against = f" against {latest.against}" if latest.against else ""
+            out.append(CheckResult(f"data validation of {ref}{against}",
+                                   f"{latest.errors} errors, {latest.warnings} warnings",
+                                   wanted, passed))
+        return out

@@ -9,6 +9,7 @@ from kiln.metadata.sql.engine import create_engine, migrate, redact
 from kiln.metadata.sql.features import SqlFeatures
 from kiln.metadata.sql.monitoring import SqlMonitoring
 from kiln.metadata.sql.pipelines import SqlPipelines
+from kiln.metadata.sql.privacy import SqlPrivacy
 from kiln.metadata.sql.registry import SqlRegistry
 from kiln.metadata.sql.serving import SqlServing
 from kiln.metadata.sql.sweeps import SqlSweeps
@@ -19,6 +20,7 @@ class SqlMetadataStore(
     SqlTracking, SqlRegistry, SqlData, SqlFeatures, SqlPipelines, SqlServing, SqlAudit, SqlAuth,
     SqlMonitoring,
     SqlSweeps,
+    SqlPrivacy,
 ):
     """A :class:`~kiln.metadata.base.MetadataStore` on SQLite or PostgreSQL.
 

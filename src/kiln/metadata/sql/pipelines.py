@@ -36,6 +36,22 @@ class SqlPipelines(SqlBase):
         outputs = tuple(OutputRef(o[0], o[1], o[2]) for o in json.loads(row[2]))
         return CacheEntry(row[0], row[1], outputs, int(row[3]))
 
+    def get_cached_many(self, cache_keys: Sequence[str]) -> dict[str, CacheEntry]:
+        """The entries of those keys that exist, in one query (a whole pipeline's lookups)."""
+        keys = list(dict.fromkeys(cache_keys))
+        found: dict[str, CacheEntry] = {}
+        for start in range(0, len(keys), 500):  # under every driver's parameter limit
+            chunk = keys[start:start + 500]
+            with self._hot() as cur:
+                cur.execute(self._sql("SELECT cache_key, step_run_id, outputs, created_at FROM "
+                                      "pipeline_cache WHERE cache_key IN ("
+                                      + ", ".join("?" * len(chunk)) + ")"), chunk)
+                rows = cur.fetchall()
+            for row in rows:
+                outputs = tuple(OutputRef(o[0], o[1], o[2]) for o in json.loads(row[2]))
+                found[row[0]] = CacheEntry(row[0], row[1], outputs, int(row[3]))
+        return found
+
     def write_step_runs(self, experiment_id: int, parent_run_id: str, user: str,
                         writes: Sequence[StepRunWrite]) -> None:
         """Insert started (or complete) step runs and end others, all in one transaction."""
@@ -56,12 +72,12 @@ class SqlPipelines(SqlBase):
             edges += [{"src_kind": e.src_kind, "src_id": e.src_id, "dst_kind": e.dst_kind,
                        "dst_id": e.dst_id, "relation": e.relation, "created_at": e.created_at}
                       for e in w.edges]
-            if w.cache is not None:
-                caches.append({"cache_key": w.cache.cache_key,
-                               "step_run_id": w.cache.step_run_id,
+            for entry in ([w.cache] if w.cache is not None else []) + list(w.more_caches):
+                caches.append({"cache_key": entry.cache_key,
+                               "step_run_id": entry.step_run_id,
                                "outputs": json.dumps([[o.materializer, o.sha256, o.size]
-                                                      for o in w.cache.outputs]),
-                               "created_at": w.cache.created_at})
+                                                      for o in entry.outputs]),
+                               "created_at": entry.created_at})
         created = [(w.run_id, experiment_id, w.name, w.status.value, w.start_time, w.end_time,
                     user, parent_run_id, w.error) for w in writes if w.create]
         ended = [(w.status.value, w.end_time, w.error, w.run_id) for w in writes if not w.create]

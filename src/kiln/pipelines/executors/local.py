@@ -1,9 +1,13 @@
-"""The default executor: each step runs in this process, one after another."""
+"""The default executor: each step runs in this process, one after another.
+
+Outputs are stored as with every executor, and also kept in memory for the run:
+a later step gets the object its upstream step returned instead of reading it back.
+"""
 
 from __future__ import annotations
 
 from concurrent.futures import Future
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kiln.pipelines.worker import StepResult, StepTask, execute
 
@@ -17,10 +21,13 @@ class LocalExecutor:
     name = "local"
     parallel = False
 
+    def __init__(self) -> None:
+        self._memory: dict[str, Any] = {}
+
     def submit(self, task: StepTask, ws: Workspace) -> Future[StepResult]:
         future: Future[StepResult] = Future()
-        future.set_result(execute(task, ws))
+        future.set_result(execute(task, ws, self._memory))
         return future
 
     def close(self) -> None:
-        return None
+        self._memory.clear()
