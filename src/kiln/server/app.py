@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from kiln.artifacts.base import ArtifactStore
     from kiln.metadata.sql import SqlMetadataStore
+    from kiln.settings import Settings
 
 API_PREFIX = "/api/v1"
 #: One router per subsystem: name -> "module:attribute". Other subsystems add a line.
@@ -25,6 +26,11 @@ API_ROUTERS = {
     "lineage": "kiln.server.api.lineage:router",
     "artifacts": "kiln.server.api.artifacts:router",
     "auth": "kiln.server.api.auth:router",
+    "data": "kiln.server.api.data:router",
+    "features": "kiln.server.api.features:router",
+    "pipelines": "kiln.server.api.pipelines:router",
+    "deployments": "kiln.server.api.deployments:router",
+    "audit": "kiln.server.api.audit:router",
 }
 #: One page module per subsystem, mounted at ``/``.
 UI_ROUTERS = {
@@ -42,16 +48,18 @@ def _load(target: str) -> Any:
 
 
 def create_app(store: SqlMetadataStore, artifacts: ArtifactStore, *, auth: bool = False,
-               ui: bool = True) -> FastAPI:
-    """The ASGI app serving ``store`` and ``artifacts``; ``auth`` turns on API tokens."""
+               ui: bool = True, settings: Settings | None = None) -> FastAPI:
+    """The ASGI app serving ``store`` and ``artifacts``; ``auth`` turns on API tokens.
+    ``settings`` (default: ``KILN_*``) name the online store features are looked up in."""
     from fastapi import FastAPI
 
     from kiln.server import errors
 
     app = FastAPI(title="kiln", version=__version__, openapi_url=f"{API_PREFIX}/openapi.json",
                   docs_url=f"{API_PREFIX}/docs", redoc_url=None,
-                  description="kiln's REST API: tracking, registry, lineage and artifacts.")
+                  description="kiln's REST API over every subsystem.")
     app.state.store = store
+    app.state.settings = settings if settings is not None else _settings(store.url)
     app.state.artifacts = artifacts
     app.state.auth = auth
     errors.install(app)
@@ -71,6 +79,12 @@ def create_app(store: SqlMetadataStore, artifacts: ArtifactStore, *, auth: bool 
     return app
 
 
+def _settings(db_url: str) -> Settings:
+    from kiln.settings import Settings
+
+    return Settings.load(server="", db_url=db_url)
+
+
 def app_from_env() -> FastAPI:
     """The app ``uvicorn`` workers build: settings from ``KILN_*`` and ``KILN_SERVER_AUTH``."""
     from kiln.artifacts import open_artifact_store
@@ -80,7 +94,7 @@ def app_from_env() -> FastAPI:
     settings = Settings.load(server="")
     store = SqlMetadataStore(settings.db_url)
     return create_app(store, open_artifact_store(settings.artifacts_url),
-                      auth=os.environ.get("KILN_SERVER_AUTH") == "1")
+                      auth=os.environ.get("KILN_SERVER_AUTH") == "1", settings=settings)
 
 
 def auth_required(host: str, flag: bool) -> bool:

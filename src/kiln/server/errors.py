@@ -51,6 +51,9 @@ def install(app: Any) -> None:
         first = error.errors()[0] if error.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         message = f"{where}: {first.get('msg', 'invalid request')}"
+        if "input" in first and first.get("type") != "missing":
+            shown = repr(first["input"])
+            message += f" (got {shown[:80]}{'...' if len(shown) > 80 else ''})"
         return JSONResponse(error_body("InvalidArgumentError", message), status_code=422)
 
     async def http_error(request: Request, error: Exception) -> JSONResponse:
