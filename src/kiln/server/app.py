@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from kiln.settings import Settings
 
 API_PREFIX = "/api/v1"
-#: One router per subsystem: name -> "module:attribute". Other subsystems add a line.
+#: One router per subsystem: name -> "module:attribute". A subsystem's API is one line
+#: here (its module ``kiln/server/api/<area>.py`` holds an ``APIRouter``); routers are
+#: imported on the first API request (see :func:`load_routers`).
 API_ROUTERS = {
     "tracking": "kiln.server.api.tracking:router",
     "registry": "kiln.server.api.registry:router",
@@ -63,20 +65,57 @@ def create_app(store: SqlMetadataStore, artifacts: ArtifactStore, *, auth: bool 
     app.state.artifacts = artifacts
     app.state.auth = auth
     errors.install(app)
-    for target in API_ROUTERS.values():
-        app.include_router(_load(target), prefix=API_PREFIX)
+    app.state.routers_loaded = set()
+    app.state.ui = ui
     if ui:
         from kiln.server.ui._common import mount_static
 
         mount_static(app)
-        for target in UI_ROUTERS.values():
-            app.include_router(_load(target), include_in_schema=False)
+    app.add_middleware(_LoadRoutersOnFirstUse)
 
-    @app.get(f"{API_PREFIX}/health", tags=["server"], summary="Liveness")
+    @app.get(HEALTH, tags=["server"], summary="Liveness")
     def health() -> dict[str, Any]:
         return {"status": "ok", "version": __version__}
 
     return app
+
+
+HEALTH = f"{API_PREFIX}/health"
+
+
+def load_routers(app: FastAPI, which: str = "all") -> None:
+    """Include the API routers (``"api"``), the UI pages (``"ui"``) or both, once.
+
+    Importing a router builds the pydantic models of its endpoints (a third of a
+    second for all of them), so a server does it on the first request that needs
+    them, not before it answers its first health check.
+    """
+    state: Any = app.state
+    for part in ("api", "ui") if which == "all" else (which,):
+        if part in state.routers_loaded or (part == "ui" and not state.ui):
+            continue
+        if part == "api":
+            for target in API_ROUTERS.values():
+                app.include_router(_load(target), prefix=API_PREFIX)
+        else:
+            for target in UI_ROUTERS.values():
+                app.include_router(_load(target), include_in_schema=False)
+        state.routers_loaded.add(part)
+
+
+class _LoadRoutersOnFirstUse:
+    """ASGI middleware: API routers on the first ``/api/v1`` request, pages on the first
+    other one (the event loop is single-threaded, so each is included exactly once)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            path: str = scope["path"]
+            if path != HEALTH:
+                load_routers(scope["app"], "api" if path.startswith(API_PREFIX) else "ui")
+        await self.app(scope, receive, send)
 
 
 def _settings(db_url: str) -> Settings:
