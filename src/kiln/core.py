@@ -47,9 +47,13 @@ class WorkspaceCore:
             from kiln.metadata.rest import RestMetadataStore
 
             self.store = RestMetadataStore(settings.server, settings.token)
-            http_artifacts = HttpArtifactStore(settings.server, settings.token)
-            self.artifacts = http_artifacts
-            self._closers.append(http_artifacts.close)
+            if settings.artifacts_url != str(settings.home / "artifacts"):
+                # KILN_ARTIFACTS_URL set too: this client reaches the object store itself.
+                self.artifacts = open_artifact_store(settings.artifacts_url)
+            else:
+                http_artifacts = HttpArtifactStore(settings.server, settings.token)
+                self.artifacts = http_artifacts
+                self._closers.append(http_artifacts.close)
         else:
             self.store = open_metadata_store(settings.db_url)
             self.artifacts = open_artifact_store(settings.artifacts_url)
