@@ -61,6 +61,12 @@ def install(app: Any) -> None:
         kind = "NotFoundError" if error.status_code == 404 else "KilnError"
         return JSONResponse(error_body(kind, str(error.detail)), status_code=error.status_code)
 
+    async def out_of_range(request: Request, error: Exception) -> JSONResponse:
+        # A number past what the database column holds (SQLite raises OverflowError).
+        return JSONResponse(error_body("InvalidArgumentError",
+                                       f"a number in the request is out of range: {error}; "
+                                       "integers must fit in 64 bits"), status_code=400)
+
     async def crash(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return JSONResponse(error_body("KilnError", "internal server error; see the server log"),
@@ -69,4 +75,5 @@ def install(app: Any) -> None:
     app.add_exception_handler(exc.KilnError, kiln_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(OverflowError, out_of_range)
     app.add_exception_handler(Exception, crash)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Path, Query, Request
+from pydantic import Field
 
 if TYPE_CHECKING:
     from kiln.artifacts.base import ArtifactStore
@@ -17,6 +18,8 @@ MAX_LIMIT = 10_000
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=2**62, description="Items to skip.")]
+#: An integer a database column holds (64-bit).
+Int = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 #: A name in a path (dataset, deployment, feature view...).
 Name = Annotated[str, Path(min_length=1, max_length=255)]
 #: A version number in a path.

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from kiln.metadata import wire
-from kiln.server.api._common import MAX_LIMIT, store
+from kiln.server.api._common import MAX_LIMIT, Int, store
 from kiln.server.security import Principal, editor, viewer
 
 router = APIRouter(tags=["audit"])
@@ -24,7 +24,7 @@ class EventIn(BaseModel):
     object_id: str = Field(min_length=1, max_length=512)
     before: Any = None
     after: Any = None
-    timestamp: int
+    timestamp: Int
 
 
 @router.get("/audit/events", summary="Audit events in order, after a sequence number")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from kiln.metadata import wire
-from kiln.server.api._common import Limit, Name, Offset, Version, page, store
+from kiln.server.api._common import Int, Limit, Name, Offset, Version, page, store
 from kiln.server.security import Principal, editor, viewer
 
 router = APIRouter(tags=["data"])
@@ -20,12 +20,12 @@ Editor = Annotated[Principal, Depends(editor)]
 class DatasetVersionIn(BaseModel):
     tree: str = Field(pattern=r"^[0-9a-f]{64}$")
     kind: str = Field(min_length=1, max_length=32)
-    size: int = Field(ge=0)
-    file_count: int = Field(ge=0)
+    size: int = Field(ge=0, le=2**62)
+    file_count: int = Field(ge=0, le=2**62)
     rows: int | None = Field(None, ge=0)
     schema_: dict[str, Any] | None = Field(None, alias="schema")
     user: str = ""
-    created_at: int
+    created_at: Int
     git_commit: str | None = None
     source: str = ""
     description: str = ""

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from kiln.entities import DeploymentSpec, Feedback, PredictionLogBatch
 from kiln.metadata import wire
 from kiln.server.api._common import (
+    Int,
     Limit,
     Name,
     Offset,
@@ -55,7 +56,7 @@ class VersionIn(BaseModel):
     spec: SpecIn
     action: str = Field(min_length=1, max_length=64)
     user: str = ""
-    created_at: int
+    created_at: Int
     message: str = ""
     create: bool = False
 
@@ -80,17 +81,17 @@ class RollbackIn(BaseModel):
 
 class LogBatchIn(BaseModel):
     artifact: str = Field(pattern=r"^[0-9a-f]{64}$")
-    rows: int = Field(ge=0)
-    start_time: int
-    end_time: int
-    created_at: int
+    rows: int = Field(ge=0, le=2**62)
+    start_time: Int
+    end_time: Int
+    created_at: Int
 
 
 class FeedbackIn(BaseModel):
     request_id: str = Field(min_length=1, max_length=255)
     deployment: str = Field(min_length=1, max_length=255)
     label: Any
-    timestamp: int
+    timestamp: Int
     extra: dict[str, Any] = {}
 
 

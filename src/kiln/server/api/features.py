@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from kiln.entities import FeatureDefinition, Materialization
 from kiln.metadata import wire
 from kiln.metadata.base import DefinitionSpec
-from kiln.server.api._common import Limit, Name, Offset, page, server_workspace, store
+from kiln.server.api._common import Int, Limit, Name, Offset, page, server_workspace, store
 from kiln.server.security import Principal, editor, viewer
 
 router = APIRouter(tags=["features"])
@@ -30,16 +30,16 @@ class DefinitionIn(BaseModel):
 class ApplyIn(BaseModel):
     definitions: list[DefinitionIn]
     user: str = ""
-    created_at: int
+    created_at: Int
 
 
 class MaterializationIn(BaseModel):
     view: str = Field(min_length=1, max_length=255)
     target: str = Field(min_length=1, max_length=1024)
     view_version: int = Field(ge=1, le=2**31 - 1)
-    until: int
-    rows: int = Field(ge=0)
-    updated_at: int
+    until: Int
+    rows: int = Field(ge=0, le=2**62)
+    updated_at: Int
 
 
 class LookupIn(BaseModel):

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from kiln.entities import LineageEdge
 from kiln.metadata import wire
-from kiln.server.api._common import Limit, Offset, page, store
+from kiln.server.api._common import Int, Limit, Offset, page, store
 from kiln.server.security import Principal, editor, viewer
 
 router = APIRouter(tags=["lineage"])
@@ -23,7 +23,7 @@ class EdgeIn(BaseModel):
     dst_kind: str = Field(min_length=1, max_length=64)
     dst_id: str = Field(min_length=1, max_length=255)
     relation: str = Field(min_length=1, max_length=64)
-    created_at: int
+    created_at: Int
 
 
 class EdgesIn(BaseModel):

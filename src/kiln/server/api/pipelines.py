@@ -13,7 +13,7 @@ from kiln.entities import TriggerRecord
 from kiln.metadata import wire
 from kiln.metadata.base import RunQuery
 from kiln.metadata.filters import Clause, OrderKey
-from kiln.server.api._common import Limit, Name, Offset, page, store
+from kiln.server.api._common import Int, Limit, Name, Offset, page, store
 from kiln.server.security import Principal, editor, viewer
 
 router = APIRouter(tags=["pipelines"])
@@ -27,15 +27,15 @@ _TYPE_TAG = "kiln.type"  # kiln.pipelines.runner.PIPELINE_TAG, without importing
 class CacheIn(BaseModel):
     cache_key: Key
     step_run_id: Key
-    outputs: list[tuple[str, str, int]]
-    created_at: int
+    outputs: list[tuple[str, str, Int]]
+    created_at: Int
 
 
 class ArtifactIn(BaseModel):
     run_id: Key
     path: str = Field(min_length=1, max_length=1024)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    size: int = Field(ge=0)
+    size: int = Field(ge=0, le=2**62)
 
 
 class EdgeIn(BaseModel):
@@ -44,7 +44,7 @@ class EdgeIn(BaseModel):
     dst_kind: Key
     dst_id: Key
     relation: Key
-    created_at: int
+    created_at: Int
 
 
 class StepRunIn(BaseModel):
@@ -52,8 +52,8 @@ class StepRunIn(BaseModel):
     create: bool
     name: Key
     status: Status
-    start_time: int
-    end_time: int | None = None
+    start_time: Int
+    end_time: Int | None = None
     error: str | None = None
     params: dict[str, str] = {}
     tags: dict[str, str] = {}
@@ -63,7 +63,7 @@ class StepRunIn(BaseModel):
 
 
 class StepRunsIn(BaseModel):
-    experiment_id: int
+    experiment_id: Int
     parent_run_id: str = Field(min_length=1, max_length=64)
     user: str = ""
     writes: list[StepRunIn]
@@ -76,18 +76,18 @@ class TriggerIn(BaseModel):
     spec: dict[str, Any] = {}
     params: dict[str, Any] = {}
     state: dict[str, Any] = {}
-    created_at: int = 0
-    updated_at: int = 0
+    created_at: Int = 0
+    updated_at: Int = 0
 
 
 class StateIn(BaseModel):
     state: dict[str, Any]
-    updated_at: int
+    updated_at: Int
 
 
 class FireIn(BaseModel):
     owner: Key
-    fired_at: int
+    fired_at: Int
 
 
 class FireRunIn(BaseModel):
@@ -98,13 +98,13 @@ class EventIn(BaseModel):
     kind: Key
     name: Key
     payload: dict[str, Any] = {}
-    created_at: int
+    created_at: Int
 
 
 class LeaseIn(BaseModel):
     owner: Key
-    now: int
-    ttl_ms: int = Field(ge=0)
+    now: Int
+    ttl_ms: int = Field(ge=0, le=2**62)
 
 
 # -- reading runs -------------------------------------------------------------------------
