@@ -51,7 +51,9 @@ def edges(request: Request, _: Viewer, kind: str, id: str,
 @router.get("/lineage/walk", summary="The tree upstream (up) or downstream (down) of a node")
 def walk(request: Request, _: Viewer, kind: str, id: str,
          direction: Literal["up", "down"] = "up",
-         depth: Annotated[int, Query(ge=1, le=50)] = 10) -> dict[str, Any]:
+         depth: Annotated[int, Query(ge=1, le=50)] = 10,
+         derived: Annotated[bool, Query(description="Also pipeline steps and deployments")]
+         = False) -> dict[str, Any]:
     from kiln.lineage import walk as walk_graph
 
-    return walk_graph(store(request), kind, id, direction, depth).to_dict()
+    return walk_graph(store(request), kind, id, direction, depth, derived=derived).to_dict()
