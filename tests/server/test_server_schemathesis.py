@@ -47,7 +47,8 @@ def _fuzz(operation: Any, mode: GenerationMode, problems: list[str]) -> None:
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              derandomize=not os.environ.get("KILN_FUZZ_EXAMPLES"), phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+              derandomize=not os.environ.get("KILN_FUZZ_EXAMPLES"),
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     def run(case: Any) -> None:
         response = case.call()
         where = f"{case.method} {case.formatted_path} query={case.query} body={case.body!r:.200}"
