@@ -68,6 +68,13 @@ def install(app: Any) -> None:
                                        "integers must fit in 64 bits"), status_code=400)
 
     async def crash(request: Request, error: Exception) -> JSONResponse:
+        if type(error).__name__ == "IntegrityError" and type(error).__module__.startswith(
+                "sqlalchemy"):
+            # a reference to a missing row or a duplicate the request's checks let through
+            cause = str(getattr(error, "orig", error)).splitlines()[0]
+            return JSONResponse(error_body("ConflictError", "the request conflicts with what "
+                                           f"is stored ({cause}); check the ids it names"),
+                                status_code=409)
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return JSONResponse(error_body("KilnError", "internal server error; see the server log"),
                             status_code=500)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from kiln.entities import TriggerRecord
+from kiln.exceptions import InvalidArgumentError
 from kiln.metadata import wire
 from kiln.metadata.base import RunQuery
 from kiln.metadata.filters import Clause, OrderKey
@@ -146,6 +147,11 @@ def get_cached(cache_key: Name, request: Request, _: Viewer) -> Any:
 @router.post("/pipelines/step-runs", summary="Write step runs in one transaction")
 def write_step_runs(body: StepRunsIn, request: Request, who: Editor) -> dict[str, Any]:
     writes = [wire.to_step_run_write(w.model_dump()) for w in body.writes]
+    parent = store(request).get_run(body.parent_run_id)
+    if parent.experiment_id != body.experiment_id:
+        raise InvalidArgumentError(
+            f"experiment_id {body.experiment_id} is not the experiment of pipeline run "
+            f"{body.parent_run_id!r} ({parent.experiment_id})")
     store(request).write_step_runs(body.experiment_id, body.parent_run_id, who.who(body.user),
                                    writes)
     return {"written": len(writes)}
