@@ -73,6 +73,7 @@ def _send(live: LiveServer, method: str, path: str, body: Any, token: str | None
     return httpx.request(method, f"{live.url}/api/v1{path}", json=body, headers=headers)
 
 
+@pytest.mark.slow
 def test_every_write_needs_an_editor(live_auth: LiveServer) -> None:
     tokens = _tokens(live_auth)
     for method, path, body in WRITES:

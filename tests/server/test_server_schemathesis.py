@@ -20,7 +20,7 @@ from kiln.artifacts.local import LocalArtifactStore
 from kiln.metadata.sql import SqlMetadataStore
 from kiln.settings import Settings
 
-EXAMPLES = int(os.environ.get("KILN_FUZZ_EXAMPLES", "5"))  # per operation and mode
+EXAMPLES = int(os.environ.get("KILN_FUZZ_EXAMPLES", "4"))  # per operation and mode
 
 
 @pytest.fixture
