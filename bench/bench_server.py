@@ -16,6 +16,7 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -152,7 +153,7 @@ def populate(db_url: str, n_runs: int) -> None:
     store.close()
 
 
-def bench_kiln(work: Path, n_runs: int, n_points: int) -> dict[str, float]:
+def bench_kiln(work: Path, n_runs: int, n_points: int, starts: int) -> dict[str, float]:
     port = free_port()
     db_url = f"sqlite:///{work / 'kiln.db'}"
     env = {**os.environ, "KILN_HOME": str(work / ".kiln"), "KILN_DB_URL": db_url}
@@ -161,11 +162,24 @@ def bench_kiln(work: Path, n_runs: int, n_points: int) -> dict[str, float]:
     subprocess.run([str(KILN), "users", "list"], env=env, capture_output=True, check=True)
     cmd = [str(KILN), "server", "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
+    # The median of several starts: on a shared machine one start can wait for a core.
+    walls, cpus = [], []
+    for _ in range(starts - 1):
+        proc, started = start(cmd, f"{url}/api/v1/health", env, work)
+        walls.append(started)
+        cpus.append(cpu_s(proc.pid))
+        stop(proc)
     proc, started = start(cmd, f"{url}/api/v1/health", env, work)
     try:
-        return _measure_kiln(proc, started, url, env, db_url, n_runs, n_points)
+        got = _measure_kiln(proc, started, url, env, db_url, n_runs, n_points)
     finally:
         stop(proc)
+    walls.append(got["start_s"])
+    cpus.append(got["start_cpu_s"])
+    got["start_s"], got["start_cpu_s"] = statistics.median(walls), statistics.median(cpus)
+    print(f"kiln server starts (s, wall): {', '.join(f'{w:.2f}' for w in walls)}; "
+          f"CPU: {', '.join(f'{c:.2f}' for c in cpus)}")
+    return got
 
 
 def _measure_kiln(proc: subprocess.Popen[bytes], started: float, url: str,
@@ -216,11 +230,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--starts", type=int, default=5,
+                        help="kiln server starts to take the median of (default 5)")
     args = parser.parse_args()
     n_runs = 10_000 if args.quick else 100_000
     with tempfile.TemporaryDirectory(prefix="kiln-bench-server-") as tmp:
         work = Path(tmp)
-        kiln = bench_kiln(work, n_runs, 20_000 if args.quick else 100_000)
+        kiln = bench_kiln(work, n_runs, 20_000 if args.quick else 100_000, args.starts)
         peer = None if args.skip_peer else bench_mlflow(work)
     print(f"{'measure':34} {'kiln':>12} {'mlflow':>12} {'ratio':>10}")
     for key, better in (("start_s", "lower"), ("start_cpu_s", "lower"), ("idle_rss_mb", "lower"),

@@ -6,7 +6,7 @@ import shutil
 import tempfile
 import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kiln.settings import Settings
 
@@ -27,6 +27,7 @@ class WorkspaceCore:
         *,
         home: str | Path | None = None,
         settings: Settings | None = None,
+        stores: tuple[MetadataStore, ArtifactStore] | None = None,
     ) -> None:
         from kiln.artifacts import open_artifact_store
         from kiln.metadata import open_metadata_store
@@ -37,20 +38,32 @@ class WorkspaceCore:
         self._closers: list[Any] = []
         self.store: MetadataStore
         self.artifacts: ArtifactStore
-        if settings.server:
+        self._owns_store = stores is None
+        if stores is not None:
+            self.store, self.artifacts = stores
+        elif settings.server:
             # KILN_SERVER: metadata and artifacts both go through the kiln server.
             from kiln.artifacts.http import HttpArtifactStore
             from kiln.metadata.rest import RestMetadataStore
 
-            # The server's API covers tracking, the registry and lineage so far; the other
-            # subsystems' store methods are not served over HTTP yet (see the README).
-            self.store = cast("MetadataStore", RestMetadataStore(settings.server, settings.token))
-            http_artifacts = HttpArtifactStore(settings.server, settings.token)
-            self.artifacts = http_artifacts
-            self._closers.append(http_artifacts.close)
+            self.store = RestMetadataStore(settings.server, settings.token)
+            if settings.artifacts_url != str(settings.home / "artifacts"):
+                # KILN_ARTIFACTS_URL set too: this client reaches the object store itself.
+                self.artifacts = open_artifact_store(settings.artifacts_url)
+            else:
+                http_artifacts = HttpArtifactStore(settings.server, settings.token)
+                self.artifacts = http_artifacts
+                self._closers.append(http_artifacts.close)
         else:
             self.store = open_metadata_store(settings.db_url)
             self.artifacts = open_artifact_store(settings.artifacts_url)
+
+    @classmethod
+    def over(cls: type[Self], store: MetadataStore, artifacts: ArtifactStore,
+             settings: Settings) -> Self:
+        """A workspace over stores that are already open (``kiln server`` uses it); closing
+        it leaves them open."""
+        return cls(settings=settings, stores=(store, artifacts))
 
     @classmethod
     def ephemeral(cls: type[Self]) -> Self:
@@ -68,7 +81,8 @@ class WorkspaceCore:
 
     def close(self) -> None:
         """Write pending metrics and release connections."""
-        self.store.close()
+        if self._owns_store:
+            self.store.close()
         for closer in self._closers:
             closer()
         self._closers.clear()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from kiln.exceptions import InvalidArgumentError
 
 if TYPE_CHECKING:
-    from kiln.entities import LineageEdge
+    from kiln.entities import Deployment, LineageEdge
     from kiln.metadata.base import MetadataStore
 
 Direction = Literal["up", "down"]
@@ -69,8 +69,12 @@ def parse_node(ref: str) -> tuple[str, str]:
 
 
 def walk(store: MetadataStore, kind: str, object_id: str, direction: Direction,
-         depth: int = 10) -> LineageNode:
-    """The tree of objects upstream (``up``: what it was made from) or downstream of a node."""
+         depth: int = 10, *, derived: bool = False) -> LineageNode:
+    """The tree of objects upstream (``up``: what it was made from) or downstream of a node.
+
+    With ``derived``, links kept elsewhere than in edges are walked too: a pipeline run
+    and its step runs, a deployment and the model versions its routes serve now
+    (see :func:`derived_edges`)."""
     root = LineageNode(kind, object_id)
     seen = {(kind, object_id)}
     frontier = [root]
@@ -81,6 +85,8 @@ def walk(store: MetadataStore, kind: str, object_id: str, direction: Direction,
                 store.edges_to(node.kind, node.object_id) if direction == "up"
                 else store.edges_from(node.kind, node.object_id)
             )
+            if derived:
+                edges = edges + derived_edges(store, node.kind, node.object_id, direction)
             for e in edges:
                 key = (e.src_kind, e.src_id) if direction == "up" else (e.dst_kind, e.dst_id)
                 if key in seen or len(seen) >= MAX_NODES:
@@ -93,3 +99,47 @@ def walk(store: MetadataStore, kind: str, object_id: str, direction: Direction,
             break
         frontier = nxt
     return root
+
+
+def derived_edges(store: MetadataStore, kind: str, object_id: str, direction: Direction
+                  ) -> list[LineageEdge]:
+    """Edges that follow from other records: ``run`` → its step runs (``step``), and
+    ``model_version`` → the ``deployment`` whose routes serve it now (``serves``, or
+    ``shadows`` for a shadow route). Unknown objects have none."""
+    from kiln.entities import LineageEdge
+    from kiln.exceptions import NotFoundError
+    from kiln.metadata.base import RunQuery
+
+    try:
+        if kind == "run":
+            if direction == "up":
+                parent = store.get_run(object_id).parent_run_id
+                return [LineageEdge("run", parent, "run", object_id, "step", 0)] if parent else []
+            steps = store.search_runs(RunQuery(parent_run_id=object_id, max_results=MAX_NODES))
+            return [LineageEdge("run", object_id, "run", r.run_id, "step", 0) for r in steps]
+        if kind == "deployment" and direction == "up":
+            return [LineageEdge("model_version", version, "deployment", object_id, rel, 0)
+                    for version, rel in _served(store, store.get_deployment(object_id))]
+        if kind == "model_version" and direction == "down":
+            return [LineageEdge("model_version", object_id, "deployment", d.name, rel, 0)
+                    for d in store.list_deployments()
+                    for version, rel in _served(store, d) if version == object_id]
+    except NotFoundError:
+        return []
+    return []
+
+
+def _served(store: MetadataStore, deployment: Deployment) -> list[tuple[str, str]]:
+    """``(NAME/VERSION, relation)`` of every route of ``deployment`` that resolves now."""
+    from kiln.exceptions import NotFoundError
+
+    out = []
+    for routes, relation in ((deployment.routes, "serves"), (deployment.shadows, "shadows")):
+        for route in routes:
+            try:
+                version = (store.get_alias(route.model, route.alias) if route.alias
+                           else store.get_model_version(route.model, route.version or 0).version)
+            except NotFoundError:
+                continue
+            out.append((f"{route.model}/{version}", relation))
+    return out

@@ -33,7 +33,7 @@ def _free_port() -> int:
 
 @contextmanager
 def serve(db_url: str, artifacts_root: Path, *, auth: bool = False, ui: bool = True,
-          artifacts_url: str | None = None) -> Iterator[LiveServer]:
+          artifacts_url: str | None = None, settings: Any = None) -> Iterator[LiveServer]:
     """Start a server on 127.0.0.1 in a background thread; stop it on exit."""
     import uvicorn
 
@@ -46,7 +46,7 @@ def serve(db_url: str, artifacts_root: Path, *, auth: bool = False, ui: bool = T
         from kiln.artifacts import open_artifact_store
 
         served = open_artifact_store(artifacts_url)
-    app = create_app(store, served, auth=auth, ui=ui)
+    app = create_app(store, served, auth=auth, ui=ui, settings=settings)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", access_log=False))

@@ -13,7 +13,15 @@ from kiln.artifacts.base import ArtifactStore
 from kiln.artifacts.http import HttpArtifactStore
 from kiln.metadata.base import MetadataStore
 from kiln.metadata.rest import RestMetadataStore
-from kiln.testing import ArtifactStoreSuite, MetadataStoreSuite
+from kiln.testing import (
+    ArtifactStoreSuite,
+    AuditStoreSuite,
+    DataStoreSuite,
+    FeatureRegistrySuite,
+    MetadataStoreSuite,
+    ServingStoreSuite,
+)
+from kiln.testing.pipeline_store import PipelineStoreSuite
 
 if TYPE_CHECKING:
     from conftest import LiveServer
@@ -70,3 +78,54 @@ def test_artifacts_stream_through_a_server_on_a_remote_store(tmp_path: Path,
         assert http.exists(obj.sha256)
         assert http.get_file(obj.sha256, tmp_path / "copy.bin").read_bytes() == data
         http.close()
+
+
+# The other subsystems' suites through the REST store, against a live server.
+class _OverRest:
+    @pytest.fixture
+    def store(self, live: LiveServer) -> Iterator[MetadataStore]:
+        rest = RestMetadataStore(live.url)
+        yield rest
+        rest.close()
+
+
+class TestRestData(_OverRest, DataStoreSuite):
+    pass
+
+
+class TestRestFeatures(_OverRest, FeatureRegistrySuite):
+    pass
+
+
+class TestRestPipelines(_OverRest, PipelineStoreSuite):
+    pass
+
+
+class TestRestServing(_OverRest, ServingStoreSuite):
+    pass
+
+
+class TestRestAudit(_OverRest, AuditStoreSuite):
+    pass
+
+
+class _OverRestOnPostgres:
+    @pytest.fixture
+    def store(self, postgres_url: str, tmp_path: Path, start_server: Any
+              ) -> Iterator[MetadataStore]:
+        with start_server(postgres_url, tmp_path / "artifacts", ui=False) as srv:
+            rest = RestMetadataStore(srv.url)
+            yield rest
+            rest.close()
+
+
+@pytest.mark.postgres
+class TestRestAllOnPostgres(_OverRestOnPostgres, DataStoreSuite, FeatureRegistrySuite,
+                            PipelineStoreSuite, ServingStoreSuite, AuditStoreSuite):
+    pass
+
+
+def test_rest_store_is_a_full_metadata_store(live: LiveServer) -> None:
+    rest = RestMetadataStore(live.url)
+    assert isinstance(rest, MetadataStore)
+    rest.close()

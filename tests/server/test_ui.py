@@ -159,3 +159,74 @@ def test_plotly_is_served_locally(live: LiveServer) -> None:
 
     r = httpx.get(live.url + "/static/plotly.min.js")
     assert r.status_code == 200 and b"plotly" in r.content[:2000].lower()
+
+
+def populate_lifecycle(live: LiveServer) -> dict[str, str]:
+    """dataset sales@1 → step run of a pipeline run → model churn/1 → deployment web."""
+    from kiln.entities import DeploymentSpec, Route, StepRunWrite
+
+    s = live.store
+    exp = s.get_or_create_experiment("train")
+    pipe = s.create_run(exp.experiment_id, "train-pipeline", "alice", 1,
+                        {"kiln.type": "pipeline"}).run_id
+    step = "5" * 32
+    s.write_step_runs(exp.experiment_id, pipe, "alice", [
+        StepRunWrite(step, True, "fit", RunStatus.FINISHED, 1, 2)])
+    s.add_edges([LineageEdge("dataset_version", "sales@1", "run", step, "input", 2)])
+    mv = s.create_model_version("churn", run_id=step, flavor="sklearn", artifact="a" * 64,
+                                signature=None, user="alice", created_at=3)
+    s.add_edges([LineageEdge("run", step, "model_version", f"churn/{mv.version}", "produced",
+                             3)])
+    s.set_alias("churn", "production", 1, "alice", 4)
+    s.add_deployment_version("web", DeploymentSpec((Route("churn", alias="production",
+                                                          weight=100),)),
+                             action="create", user="alice", created_at=5, create=True)
+    return {"pipeline": pipe, "step": step}
+
+
+def test_lineage_walks_from_any_object(live: LiveServer, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    ids = populate_lifecycle(live)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    js_errors: list[str] = []
+    page.on("pageerror", lambda e: js_errors.append(str(e)))
+
+    # from the deployment, up to what it serves, what made it and the data
+    page.goto(live.url + "/lineage")
+    page.fill("input[name=ref]", "deployment:web")
+    page.click("button:has-text('Walk')")
+    up = page.locator("#upstream").inner_text()
+    assert "serves" in up and "model churn/1" in up and "dataset_version sales@1" in up
+    assert f"run {ids['pipeline'][:12]}" in up  # the step's pipeline run
+    assert "nothing recorded" in page.locator("#downstream").inner_text()
+    page.screenshot(path=str(SHOTS / "lineage-deployment.png"), full_page=True)
+
+    # on to the model version: made by the step run, served by the deployment
+    page.click("#upstream li:has(> a:text('model churn/1')) >> a.walk")
+    expect(page.locator("#root")).to_contain_text("model churn/1")
+    assert "deployment web" in page.locator("#downstream").inner_text()
+    assert f"run {ids['step'][:12]}" in page.locator("#upstream").inner_text()
+
+    # the pipeline run: its step runs below it, and on down to the deployment
+    page.goto(live.url + f"/lineage?ref=run:{ids['pipeline']}")
+    down = page.locator("#downstream").inner_text()
+    assert "step" in down and f"run {ids['step'][:12]}" in down
+    assert "model churn/1" in down and "deployment web" in down
+
+    # the dataset version: everything downstream of it, reached through its link
+    page.click("#downstream >> text=deployment web")
+    expect(page.locator("#root")).to_contain_text("deployment web")
+    page.goto(live.url + "/lineage?ref=dataset_version:sales@1")
+    down = page.locator("#downstream").inner_text()
+    assert f"run {ids['step'][:12]}" in down and "deployment web" in down
+    page.screenshot(path=str(SHOTS / "lineage-dataset.png"), full_page=True)
+
+    # a model alias URI, and an unknown object is one clear line
+    page.goto(live.url + "/lineage?ref=models:/churn@production")
+    expect(page.locator("#root")).to_contain_text("model churn/1")
+    page.goto(live.url + "/lineage?ref=deployment:nope")
+    assert "'nope'" in page.content()
+    assert not js_errors, js_errors
+    page.close()

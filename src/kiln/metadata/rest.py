@@ -1,8 +1,10 @@
 """The REST metadata store: every ``MetadataStore`` call sent to ``kiln server``.
 
 Selected by ``KILN_SERVER=http://host:5000`` (and ``KILN_TOKEN``); it passes the same
-``kiln.testing.MetadataStoreSuite`` as the SQL store. Metric points arrive here
-already batched by the workspace's ``MetricBuffer``: one request per batch.
+conformance suites (``kiln.testing``) as the SQL store. The calls of data, features,
+pipelines, serving and audit live in :mod:`kiln.metadata._rest_subsystems`.
+Metric points arrive here already batched by the workspace's ``MetricBuffer``: one
+request per batch.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from kiln.entities import (
     AliasEvent,
@@ -26,16 +27,11 @@ from kiln.entities import (
 )
 from kiln.metadata import wire
 from kiln.metadata._http import call, new_client
+from kiln.metadata._rest_subsystems import PAGE, RestSubsystems, _q
 from kiln.metadata.base import RunQuery
 
-PAGE = 10_000
 
-
-def _q(value: str) -> str:
-    return quote(value, safe="")
-
-
-class RestMetadataStore:
+class RestMetadataStore(RestSubsystems):
     """A :class:`~kiln.metadata.base.MetadataStore` over HTTP.
 
     ``url`` is the server's base URL; ``token`` defaults to ``KILN_TOKEN``. The

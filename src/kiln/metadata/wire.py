@@ -7,19 +7,25 @@ JSON has no NaN or infinity: non-finite floats travel as the strings ``"NaN"``,
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import fields
+from typing import Any, TypeVar
 
 from kiln.entities import (
     AliasEvent,
+    CacheEntry,
+    Deployment,
+    DeploymentSpec,
     Experiment,
     LineageEdge,
     Metric,
     ModelVersion,
+    OutputRef,
     RegisteredModel,
     Run,
     RunArtifact,
     RunStatus,
     Signature,
+    StepRunWrite,
 )
 from kiln.metadata.filters import Clause, OrderKey
 
@@ -146,3 +152,58 @@ def edge(e: LineageEdge) -> dict[str, Any]:
 def to_edge(d: dict[str, Any]) -> LineageEdge:
     return LineageEdge(d["src_kind"], d["src_id"], d["dst_kind"], d["dst_id"], d["relation"],
                        int(d["created_at"]))
+
+
+# -- the other subsystems' records --------------------------------------------------------
+# Flat records (every field a JSON value) travel as their fields; the few with nested
+# records (cache entries, deployments, step-run writes) have their own pair below.
+R = TypeVar("R")
+
+
+def record(obj: Any) -> dict[str, Any]:
+    """A flat record (``DatasetVersion``, ``FeatureDefinition``, ``AuditEvent``...) as JSON."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
+def to_record(cls: type[R], d: dict[str, Any]) -> R:
+    """The record of type ``cls`` that :func:`record` encoded (unknown keys are ignored)."""
+    return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})  # type: ignore[arg-type]
+
+
+def cache_entry(c: CacheEntry) -> dict[str, Any]:
+    return {"cache_key": c.cache_key, "step_run_id": c.step_run_id, "created_at": c.created_at,
+            "outputs": [[o.materializer, o.sha256, o.size] for o in c.outputs]}
+
+
+def to_cache_entry(d: dict[str, Any]) -> CacheEntry:
+    return CacheEntry(d["cache_key"], d["step_run_id"],
+                      tuple(OutputRef(str(m), str(s), int(n)) for m, s, n in d["outputs"]),
+                      int(d["created_at"]))
+
+
+def step_run_write(w: StepRunWrite) -> dict[str, Any]:
+    return {"run_id": w.run_id, "create": w.create, "name": w.name, "status": w.status.value,
+            "start_time": w.start_time, "end_time": w.end_time, "error": w.error,
+            "params": dict(w.params), "tags": dict(w.tags),
+            "artifacts": [artifact(a) for a in w.artifacts], "edges": [edge(e) for e in w.edges],
+            "cache": cache_entry(w.cache) if w.cache is not None else None}
+
+
+def to_step_run_write(d: dict[str, Any]) -> StepRunWrite:
+    return StepRunWrite(
+        d["run_id"], bool(d["create"]), d["name"], RunStatus(d["status"]), int(d["start_time"]),
+        d.get("end_time"), d.get("error"), dict(d.get("params") or {}),
+        dict(d.get("tags") or {}), [to_artifact(a) for a in d.get("artifacts") or ()],
+        [to_edge(e) for e in d.get("edges") or ()],
+        to_cache_entry(d["cache"]) if d.get("cache") else None)
+
+
+def deployment(dep: Deployment) -> dict[str, Any]:
+    return {"name": dep.name, "version": dep.version, "spec": dep.spec.to_dict(),
+            "action": dep.action, "user": dep.user, "created_at": dep.created_at,
+            "message": dep.message}
+
+
+def to_deployment(d: dict[str, Any]) -> Deployment:
+    return Deployment(d["name"], int(d["version"]), DeploymentSpec.from_dict(d["spec"]),
+                      d["action"], d["user"], int(d["created_at"]), d.get("message", ""))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from kiln.entities import LineageEdge
 from kiln.metadata import wire
-from kiln.server.api._common import Limit, Offset, page, store
+from kiln.server.api._common import Int, Limit, Offset, page, store
 from kiln.server.security import Principal, editor, viewer
 
 router = APIRouter(tags=["lineage"])
@@ -23,7 +23,7 @@ class EdgeIn(BaseModel):
     dst_kind: str = Field(min_length=1, max_length=64)
     dst_id: str = Field(min_length=1, max_length=255)
     relation: str = Field(min_length=1, max_length=64)
-    created_at: int
+    created_at: Int
 
 
 class EdgesIn(BaseModel):
@@ -51,7 +51,9 @@ def edges(request: Request, _: Viewer, kind: str, id: str,
 @router.get("/lineage/walk", summary="The tree upstream (up) or downstream (down) of a node")
 def walk(request: Request, _: Viewer, kind: str, id: str,
          direction: Literal["up", "down"] = "up",
-         depth: Annotated[int, Query(ge=1, le=50)] = 10) -> dict[str, Any]:
+         depth: Annotated[int, Query(ge=1, le=50)] = 10,
+         derived: Annotated[bool, Query(description="Also pipeline steps and deployments")]
+         = False) -> dict[str, Any]:
     from kiln.lineage import walk as walk_graph
 
-    return walk_graph(store(request), kind, id, direction, depth).to_dict()
+    return walk_graph(store(request), kind, id, direction, depth, derived=derived).to_dict()

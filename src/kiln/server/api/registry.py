@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from kiln.entities import Signature
 from kiln.exceptions import PermissionDeniedError
 from kiln.metadata import wire
-from kiln.server.api._common import Limit, Offset, page, store
+from kiln.server.api._common import Int, Limit, Offset, page, store
 from kiln.server.security import Principal, admin, editor, viewer
 
 router = APIRouter(tags=["registry"])
@@ -27,14 +27,14 @@ class VersionIn(BaseModel):
     artifact: str = Field(min_length=1, max_length=64)
     signature: dict[str, list[dict[str, Any]]] | None = None
     user: str = ""
-    created_at: int
+    created_at: Int
     description: str = ""
 
 
 class AliasIn(BaseModel):
     version: int = Field(ge=1, le=2**31 - 1)
     user: str = ""
-    timestamp: int
+    timestamp: Int
 
 
 def _may_move_aliases(request: Request, who: Principal, name: str) -> None:
@@ -106,7 +106,8 @@ def set_alias(name: str, alias: str, body: AliasIn, request: Request, who: Edito
 
 
 @router.delete("/models/{name}/aliases/{alias}", summary="Delete an alias (owners and admins)")
-def delete_alias(name: str, alias: str, request: Request, who: Editor, timestamp: int,
+def delete_alias(name: str, alias: str, request: Request, who: Editor,
+                 timestamp: Annotated[int, Query(ge=-(2**63), le=2**63 - 1)],
                  user: str = "") -> dict[str, Any]:
     _may_move_aliases(request, who, name)
     store(request).delete_alias(name, alias, who.who(user), timestamp)

@@ -12,7 +12,7 @@ from kiln.entities import Metric, RunArtifact, RunStatus
 from kiln.exceptions import InvalidArgumentError
 from kiln.metadata import wire
 from kiln.metadata.base import RunQuery
-from kiln.server.api._common import Limit, Offset, page, store
+from kiln.server.api._common import Int, Limit, Offset, page, store
 from kiln.server.security import Principal, editor, viewer
 
 router = APIRouter(tags=["tracking"])
@@ -26,28 +26,28 @@ class ExperimentIn(BaseModel):
 
 
 class RunIn(BaseModel):
-    experiment_id: int
+    experiment_id: Int
     name: str = Field(min_length=1, max_length=255)
     user: str = ""
-    start_time: int
+    start_time: Int
     tags: dict[str, str] = {}
     parent_run_id: str | None = None
 
 
 class EndIn(BaseModel):
     status: Literal["FINISHED", "FAILED", "KILLED", "RUNNING"]
-    end_time: int
+    end_time: Int
     error: str | None = None
 
 
 class BatchIn(BaseModel):
-    metrics: list[tuple[str, FloatValue, int, int]] = []
+    metrics: list[tuple[str, FloatValue, Int, Int]] = []
     params: dict[str, str] = {}
     tags: dict[str, str] = {}
 
 
 class MetricsIn(BaseModel):
-    points: list[tuple[str, str, FloatValue, int, int]]
+    points: list[tuple[str, str, FloatValue, Int, Int]]
 
 
 class ClauseIn(BaseModel):
@@ -64,7 +64,7 @@ class OrderIn(BaseModel):
 
 
 class SearchIn(BaseModel):
-    experiment_ids: list[int] | None = None
+    experiment_ids: list[Int] | None = None
     clauses: list[ClauseIn] = []
     order_by: list[OrderIn] = []
     max_results: int = Field(1000, ge=1, le=1_000_000)
@@ -75,17 +75,34 @@ class SearchIn(BaseModel):
 class ArtifactIn(BaseModel):
     path: str = Field(min_length=1, max_length=1024)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    size: int = Field(ge=0)
+    size: int = Field(ge=0, le=2**62)
 
 
 def _check_clauses(query: RunQuery) -> RunQuery:
-    from kiln.metadata.filters import ATTRIBUTES
+    """The rules the filter parser applies, for clauses sent already parsed."""
+    from kiln.metadata.filters import ATTRIBUTES, COMPARISONS, STRING_OPERATORS
 
     keys = [(c.kind, c.key) for c in query.clauses] + [(o.kind, o.key) for o in query.order_by]
     for kind, key in keys:
         if kind == "attribute" and key not in ATTRIBUTES:
             raise InvalidArgumentError(f"unknown attribute {key!r}; accepted: "
                                        f"{', '.join(ATTRIBUTES)}")
+    for c in query.clauses:
+        numeric = c.kind == "metric" or (c.kind == "attribute" and ATTRIBUTES[c.key] == "number")
+        allowed = (*COMPARISONS, "IN", "NOT IN") if numeric else STRING_OPERATORS
+        values = c.value if isinstance(c.value, tuple) else (c.value,)
+        wanted = "a number" if numeric else "a string"
+        if c.op not in allowed:
+            raise InvalidArgumentError(f"operator {c.op!r} does not apply to {c.kind} {c.key!r}; "
+                                       f"accepted: {' '.join(allowed)}")
+        if (c.op in ("IN", "NOT IN")) != isinstance(c.value, tuple) or not values:
+            raise InvalidArgumentError(
+                f"{c.kind} {c.key!r} {c.op} needs "
+                f"{'a non-empty list of values' if c.op in ('IN', 'NOT IN') else 'one value'}, "
+                f"not {c.value!r}")
+        if any(isinstance(v, str) == numeric for v in values):
+            raise InvalidArgumentError(f"{c.kind} {c.key!r} compares with {wanted}, not "
+                                       f"{c.value!r}")
     return query
 
 
