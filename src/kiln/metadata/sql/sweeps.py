@@ -21,20 +21,34 @@ class SqlSweeps(SqlBase):
             raise InvalidArgumentError(f"sweep name {sweep!r} is not accepted; give 1-255 chars")
         if not entries:
             return
+        upsert, insert = self._sweep_writes()
         with self._write() as conn:
             # One statement creates the sweep or moves its counter, returning where this
             # batch ends; the row stays locked until commit, so appends number in turn
             # (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers).
-            upsert = self._insert(t.sweeps).values(name=sweep, created_at=created_at,
-                                                   next_seq=len(entries))
-            end = conn.execute(upsert.on_conflict_do_update(
+            n = len(entries)
+            end = upsert.execute(conn, {"name": sweep, "created_at": created_at, "n": n,
+                                        "n_more": n}).fetchone()[0]
+            insert.executemany(conn, [{"sweep": sweep, "seq": int(end) - n + i, "entry": e}
+                                      for i, e in enumerate(entries)])
+
+    def _sweep_writes(self) -> tuple[Prepared, Prepared]:
+        # Compiled once: Optuna appends to the journal at every reported step.
+        writes: tuple[Prepared, Prepared] | None = self.__dict__.get("_sweep_writes_")
+        if writes is None:
+            upsert = self._insert(t.sweeps).values(
+                name=bindparam("name"), created_at=bindparam("created_at"),
+                next_seq=bindparam("n"),
+            ).on_conflict_do_update(
                 index_elements=[t.sweeps.c.name],
-                set_={"next_seq": t.sweeps.c.next_seq + len(entries)},
-            ).returning(t.sweeps.c.next_seq)).scalar_one()
-            start = int(end) - len(entries)
-            conn.execute(t.sweep_journal.insert(), [
-                {"sweep": sweep, "seq": start + i, "entry": e} for i, e in enumerate(entries)
-            ])
+                set_={"next_seq": t.sweeps.c.next_seq + bindparam("n_more")},
+            ).returning(t.sweeps.c.next_seq)
+            writes = self.__dict__["_sweep_writes_"] = (
+                Prepared(upsert, self.engine.dialect),
+                Prepared(t.sweep_journal.insert(), self.engine.dialect,
+                         ["sweep", "seq", "entry"]),
+            )
+        return writes
 
     def read_sweep_entries(self, sweep: str, start: int = 0) -> list[str]:
         """The entries of ``sweep`` numbered ``start`` and after, in order ([] if none)."""
