@@ -102,11 +102,12 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
     from kiln.serving.demo import run_serving_demo
 
     result.serving = run_serving_demo(ws, console, MODEL_NAME, EXPERIMENT, X_test, y_test)
+    from kiln.registry.demo_flavors import flavors_stage
+
+    result.flavors = flavors_stage(ws, console, X_train, X_test, y_train, y_test)
     from kiln.monitoring.demo import loop_stage
 
     result.monitoring = loop_stage(ws, console, result.best_run_id, X, y)
-    from kiln.registry.demo_flavors import flavors_stage
-    result.flavors = flavors_stage(ws, console, X_train, X_test, y_train, y_test)
     return result
 
 

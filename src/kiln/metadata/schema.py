@@ -435,12 +435,20 @@ reference_profiles = Table(
     Column("dataset", String(512), nullable=False),
     Column("rows", BigInteger, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+)
+
 # Hyperparameter sweeps: each sweep's Optuna study is an append-only journal of operations.
 sweeps = Table(
     "sweeps",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
     Column("next_seq", Integer, nullable=False, default=0),
+)
+
 sweep_journal = Table(
     "sweep_journal",
+    metadata,
     Column("sweep", String(255), ForeignKey("sweeps.name", ondelete="CASCADE"),
            primary_key=True),
     Column("seq", Integer, primary_key=True, autoincrement=False),
