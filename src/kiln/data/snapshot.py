@@ -313,13 +313,16 @@ class Restored:
 
 def restore(store: ArtifactStore, files: dict[str, dict[str, Any]], dest: Path,
             stat_cache: StatCache, progress: Progress | None = None,
-            tree: str | None = None, prune: bool = False) -> Restored:
+            tree: str | None = None, prune: bool = False,
+            only_known: bool = False) -> Restored:
     """Write ``files`` under ``dest`` (hashes verified).
 
     Files already there with the right content (by the stat cache) are kept. With
     ``prune``, files under ``dest`` that ``files`` does not name are removed (as
     ``dvc checkout`` does), so ``dest`` ends up holding exactly the version. ``tree``
-    (the manifest's id) is remembered when ``dest`` holds exactly ``files``.
+    (the manifest's id) is remembered when ``dest`` holds exactly ``files``. With
+    ``only_known``, files are removed only from a folder kiln wrote before (its stat
+    cache knows it); other files there are an error, and nothing is touched.
     """
     dest = Path(dest).resolve()
     if dest.exists() and not dest.is_dir():
@@ -357,6 +360,13 @@ def restore(store: ArtifactStore, files: dict[str, dict[str, Any]], dest: Path,
             continue
         todo.append((rel, entry["sha256"], int(entry["size"])))
     extras = sorted(set(at) - set(files))  # found only by the walk that prunes
+    if extras and only_known and not cache.listing.rels:
+        shown = ", ".join(extras[:3]) + (", ..." if len(extras) > 3 else "")
+        raise InvalidArgumentError(
+            f"folder {str(dest)!r} holds {len(extras)} files that the version does not "
+            f"({shown}) and kiln did not write it; give a new or empty folder (or one "
+            "kiln wrote before, which is then made to match the version)"
+        )
     _remove(dest, extras)
     if progress is not None and len(files) > len(todo):
         progress.advance(len(files) - len(todo))
