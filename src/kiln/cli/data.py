@@ -229,7 +229,8 @@ def diff(a: str, b: str, as_json: bool) -> None:
 @json_option
 def status(paths: tuple[Path, ...], as_json: bool) -> None:
     """Compare data paths with the versions their pointer files name (default: every
-    *.kiln under the current folder). Only files whose size, mtime or inode changed are re-hashed."""
+    *.kiln under the current folder). Only files whose size, mtime or inode changed are
+    re-hashed."""
     from kiln.data.client import pointer_status
     from kiln.data.pointer import find_pointers
 
