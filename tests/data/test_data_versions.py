@@ -221,6 +221,14 @@ def test_pull_and_get_make_a_folder_match_the_version_exactly(ws: Workspace,
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == \
         _files(ws, "d@1")
     assert (out / "part0" / "f0.bin").read_bytes() == b"content 0"
+    # A folder kiln never wrote is not emptied: an error, and nothing removed.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(InvalidArgumentError, match=r"holds 1 files that the version does "
+                                                   r"not \(notes.txt\) and kiln did not"):
+        kiln.data.get("d@1", mine)
+    assert (mine / "notes.txt").read_text() == "mine"
 
 
 def _files(ws: Workspace, ref: str) -> list[str]:

@@ -58,7 +58,10 @@ def test_training_set_and_materialization_read_the_pinned_version(
     report = kiln.features.apply([stats_view(DatasetSource("stats@latest"), ttl=None)])
     assert fws.get_feature_view("driver_stats").view.source == DatasetSource("stats@2")
     assert any("stats@1" in d and "stats@2" in d for d in report.changes[-1].details)
-    from_v2 = kiln.features.get_training_set(entities, FEATURES)
+    with kiln.start_run(experiment="e") as run:
+        from_v2 = kiln.features.get_training_set(entities, FEATURES)
+    assert {(e.src_kind, e.src_id) for e in fws.store.edges_to("run", run.run_id)} == {
+        ("feature_view", "driver_stats@2"), ("dataset_version", "stats@2")}
     v2.to_parquet(direct, index=False)
     plain = kiln.features.get_training_set(entities, [f.replace("driver_stats", "plain")
                                                       for f in FEATURES])

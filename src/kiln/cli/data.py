@@ -148,7 +148,7 @@ def _removed(rels: list[str], limit: int = 50) -> None:
 @click.option("-o", "--output", "dest", type=click.Path(path_type=Path),
               help="Folder to write into (default: the current folder for a file, ./NAME for "
                    "a folder). A folder version makes it match exactly: other files in it are "
-                   "removed.")
+                   "removed (only from a folder kiln wrote before).")
 def get(ref: str, dest: Path | None) -> None:
     """Fetch version REF (NAME, NAME@3 or NAME@latest) into a folder."""
     ws = workspace()

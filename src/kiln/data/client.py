@@ -119,7 +119,8 @@ class DataClient(WorkspaceCore):
         """Write version ``ref`` into folder ``dest`` (a file keeps its name); hashes verified.
 
         A directory version makes ``dest`` match it exactly: changed files are restored,
-        missing ones added, and files the version does not hold are removed.
+        missing ones added, and files the version does not hold are removed — only from a
+        folder kiln wrote before; other files in a folder kiln never wrote are an error.
         """
         return self.restore_dataset(ref, dest, progress)[0]
 
@@ -133,7 +134,7 @@ class DataClient(WorkspaceCore):
         out = Path(dest)
         directory = dv.kind == "directory"
         done = restore(self.artifacts, files, out, self.stat_cache, progress,
-                       tree=dv.tree if directory else None, prune=directory)
+                       tree=dv.tree if directory else None, prune=directory, only_known=True)
         return (out if directory else out / next(iter(files))), done
 
     def pull(self, pointer: str | os.PathLike[str], progress: Progress | None = None

@@ -95,9 +95,14 @@ class FeaturesClient(WorkspaceCore):
             if active is None or active.workspace is not self:
                 return
             run_id = active.run_id
+        from kiln.features.definitions import DatasetSource
+
         at = now_ms()
-        self.store.add_edges([LineageEdge("feature_view", rv.ref, "run", run_id, "input", at)
-                              for rv in views])
+        edges = [LineageEdge("feature_view", rv.ref, "run", run_id, "input", at) for rv in views]
+        # A view over a dataset version: the run read that version too.
+        edges += [LineageEdge("dataset_version", rv.view.source.ref, "run", run_id, "input", at)
+                  for rv in views if isinstance(rv.view.source, DatasetSource)]
+        self.store.add_edges(edges)
 
     def _with_data(self, view: FeatureView) -> FeatureView:
         """``view`` with a dataset-version source pinned to its version number and pointed
