@@ -159,6 +159,8 @@ def test_datetime_columns_are_skipped_and_results_round_trip() -> None:
     res = detect_drift(ref, cur)
     assert res.skipped_columns == ["t"] and [c.column for c in res.columns] == ["x"]
     assert DriftResult.from_dict(res.to_dict()) == res
+    stored = Profile.from_frame(ref).to_dict()
+    assert detect_drift(stored, cur) == res
 
 
 def test_window_profiles_give_the_same_verdict_as_frames(reference: Profile) -> None:
@@ -177,3 +179,13 @@ def test_a_numeric_column_arriving_as_text_is_a_type_change(reference: Profile) 
     window = make(3000, 11, False).assign(normal="n/a")
     col = detect_drift(reference, window).column("normal")
     assert col.test == "type_change" and col.drifted and col.statistic is None
+
+
+def test_a_window_profiled_on_its_own_is_compared_through_its_sketch(
+        reference: Profile) -> None:
+    window = make(20_000, 12, True)
+    exact = detect_drift(reference, window)
+    own = detect_drift(reference, Profile.from_frame(window))  # no shared grid
+    assert own.drifted_columns == exact.drifted_columns
+    for a, b in zip(own.columns, exact.columns, strict=True):
+        assert a.statistic == pytest.approx(b.statistic, rel=0.05, abs=0.005)

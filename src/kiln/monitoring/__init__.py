@@ -30,6 +30,7 @@ _LAZY = {
     "regression_metrics": "kiln.monitoring.performance",
     "ABResult": "kiln.monitoring.abtest",
     "RouteStats": "kiln.monitoring.abtest",
+    "StatTest": "kiln.monitoring.stattests",
     "compare_routes": "kiln.monitoring.abtest",
     "WindowStats": "kiln.monitoring.report",
     "render_report": "kiln.monitoring.report",
@@ -45,6 +46,7 @@ __all__ = [
     "Profile",
     "QualityResult",
     "RouteStats",
+    "StatTest",
     "WindowStats",
     "check_quality",
     "classification_metrics",
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
     from kiln.monitoring.profile import ColumnProfile, Profile
     from kiln.monitoring.quality import QualityResult, check_quality
     from kiln.monitoring.report import WindowStats, render_report
+    from kiln.monitoring.stattests import StatTest
 
 
 def __getattr__(name: str) -> Any:

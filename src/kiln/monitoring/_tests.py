@@ -1,4 +1,4 @@
-"""The drift tests themselves, on profiles: ``run(test, ref, cur) -> (statistic, p_value)``.
+"""The built-in drift tests, on profiles (registered in :mod:`kiln.monitoring.stattests`).
 
 Numbers are compared on the reference's grid: at each grid point both sides' exact
 counts of values ``<`` and ``<=`` it are known, so both CDFs are known there exactly, and
@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from kiln.exceptions import InvalidArgumentError
 from kiln.monitoring.profile import ColumnProfile
+from kiln.monitoring.stattests import StatTest
 
 if TYPE_CHECKING:
     import numpy as np
 
 PSI_BINS = 10
 PSI_EPS = 1e-4
+PSEUDO_SAMPLE = 20_000  # points standing for a window known only by its own sketch
 
 
 class Grid:
@@ -30,20 +32,14 @@ class Grid:
         self.u, self.le, self.lt, self.below, self.above, self.n = u, le, lt, below, above, n
 
 
-def run(test: str, ref: ColumnProfile, cur: ColumnProfile,
-        continuous: bool) -> tuple[float, float | None]:
-    if test == "ks":
-        return ks(ref, cur)
-    if test == "wasserstein":
-        return wasserstein(ref, cur), None
-    r, c = (decile_counts(ref, cur) if continuous else category_counts(ref, cur))
-    if test == "psi":
-        return psi(r, c), None
-    if test == "jensenshannon":
-        return jensenshannon(r, c), None
-    if test == "chisquare":
-        return chisquare(r, c)
-    return z_test(r, c)
+def _binned(stat: Any) -> Any:
+    """A test on counts, fed reference-decile bins for continuous numbers, else the value
+    counts (see :func:`decile_counts` and :func:`category_counts`)."""
+    def compute(ref: ColumnProfile, cur: ColumnProfile,
+                continuous: bool) -> tuple[float, float | None]:
+        r, c = decile_counts(ref, cur) if continuous else category_counts(ref, cur)
+        return stat(r, c)  # type: ignore[no-any-return]
+    return compute
 
 
 def grids(ref: ColumnProfile, cur: ColumnProfile) -> tuple[Grid, Grid]:
@@ -79,13 +75,21 @@ def _need_quantiles(col: ColumnProfile) -> list[float]:
 
 
 def _approximate(col: ColumnProfile, u: np.ndarray) -> Grid:
-    """Counts on ``u`` read off a quantile sketch (used only for profiles made without
-    the reference, e.g. a merge of profiles with different grids)."""
+    """Counts on ``u`` for a profile made without the reference (e.g. a merge of profiles
+    with different grids): read off its own grid's CDF (exact at its points, point masses
+    kept) or else its quantile sketch, through a fine pseudo-sample."""
     import numpy as np
 
-    q = np.asarray(_need_quantiles(col), dtype=np.float64)
-    m = 8 * (q.size - 1)
-    pseudo = np.interp((np.arange(m) + 0.5) / m, np.linspace(0.0, 1.0, q.size), q)
+    m = PSEUDO_SAMPLE
+    probabilities = (np.arange(m) + 0.5) / m
+    if col.grid is not None and col.grid_le is not None and col.grid_lt is not None:
+        n = float(col.valid)
+        xs = np.repeat(np.asarray(col.grid, dtype=np.float64), 2)
+        fs = np.column_stack([np.asarray(col.grid_lt), np.asarray(col.grid_le)]).ravel() / n
+        pseudo = np.interp(probabilities, fs, xs)
+    else:
+        q = np.asarray(_need_quantiles(col), dtype=np.float64)
+        pseudo = np.interp(probabilities, np.linspace(0.0, 1.0, q.size), q)
     w = col.valid / m
     le = np.searchsorted(pseudo, u, side="right")
     lt = np.searchsorted(pseudo, u, side="left")
@@ -214,3 +218,13 @@ def z_test(r: np.ndarray, c: np.ndarray) -> tuple[float, float]:
         return 0.0, 1.0
     z = float((p1 - p2) / se)
     return z, float(2 * stats.norm.sf(abs(z)))
+
+
+KS = StatTest("ks", "p_value", 0.05, True, lambda r, c, _: ks(r, c))
+WASSERSTEIN = StatTest("wasserstein", "distance", 0.1, True,
+                       lambda r, c, _: (wasserstein(r, c), None))
+PSI = StatTest("psi", "distance", 0.1, False, _binned(lambda r, c: (psi(r, c), None)))
+JENSENSHANNON = StatTest("jensenshannon", "distance", 0.1, False,
+                         _binned(lambda r, c: (jensenshannon(r, c), None)))
+CHISQUARE = StatTest("chisquare", "p_value", 0.05, False, _binned(chisquare))
+Z = StatTest("z", "p_value", 0.05, False, _binned(z_test), categorical_only=True)

@@ -16,7 +16,8 @@ verdicts agree; thresholds are Evidently's defaults)::
   handles categories the reference never saw); Evidently's is a goodness of fit to the
   reference's shares.
 - Override per column with ``DriftConfig(tests={"age": "psi"})`` (``ks``, ``wasserstein``,
-  ``psi``, ``jensenshannon``, ``chisquare``, ``z``) and thresholds with
+  ``psi``, ``jensenshannon``, ``chisquare``, ``z``, a plug-in's name or a
+  :class:`~kiln.monitoring.stattests.StatTest`) and thresholds with
   ``thresholds={"age": 0.2}`` or per test ``test_thresholds={"psi": 0.2}``. PSI uses ten
   reference-quantile bins (shares clipped at 1e-4); ``jensenshannon``/``chisquare`` on a
   continuous column use the same bins.
@@ -43,16 +44,13 @@ from typing import TYPE_CHECKING, Any
 
 from kiln.exceptions import InvalidArgumentError, NotFoundError
 from kiln.monitoring.profile import ColumnProfile, Profile
+from kiln.monitoring.stattests import StatTest, get_test, known, names
 
 if TYPE_CHECKING:
     import pandas as pd
 
 RESULT_TYPE = "kiln.monitoring.DriftResult"
 RESULT_VERSION = 1
-P_VALUE_TESTS = {"ks": 0.05, "chisquare": 0.05, "z": 0.05}
-DISTANCE_TESTS = {"wasserstein": 0.1, "jensenshannon": 0.1, "psi": 0.1}
-TESTS = {**P_VALUE_TESTS, **DISTANCE_TESTS}
-NUMERIC_ONLY = {"ks", "wasserstein"}
 
 
 @dataclass(frozen=True)
@@ -68,26 +66,26 @@ class DriftConfig:
     small_sample: int = 1000
     discrete_max: int = 5
     drift_share: float = 0.5
-    tests: Mapping[str, str] = field(default_factory=dict)
+    tests: Mapping[str, str | StatTest] = field(default_factory=dict)
     thresholds: Mapping[str, float] = field(default_factory=dict)
     test_thresholds: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for column, test in {**self.tests}.items():
-            if test not in TESTS:
+        for column, test in self.tests.items():
+            if not isinstance(test, StatTest) and not known(test):
                 raise InvalidArgumentError(
                     f"drift test {test!r} for column {column!r} is unknown; "
-                    f"accepted: {', '.join(sorted(TESTS))}")
+                    f"accepted: {', '.join(names())}")
         for test in self.test_thresholds:
-            if test not in TESTS:
+            if not known(test):
                 raise InvalidArgumentError(
                     f"threshold for unknown drift test {test!r}; "
-                    f"accepted: {', '.join(sorted(TESTS))}")
+                    f"accepted: {', '.join(names())}")
 
-    def threshold(self, column: str, test: str) -> float:
+    def threshold(self, column: str, test: StatTest) -> float:
         if column in self.thresholds:
             return float(self.thresholds[column])
-        return float(self.test_thresholds.get(test, TESTS[test]))
+        return float(self.test_thresholds.get(test.name, test.threshold))
 
 
 @dataclass(frozen=True)
@@ -114,7 +112,7 @@ class ColumnDrift:
     @property
     def score(self) -> float | None:
         """The figure compared with the threshold (p-value or distance)."""
-        return self.p_value if self.test in P_VALUE_TESTS else self.statistic
+        return self.p_value if self.p_value is not None else self.statistic
 
     def to_dict(self) -> dict[str, Any]:
         return {"column": self.column, "kind": self.kind, "test": self.test,
@@ -190,10 +188,12 @@ class DriftResult:
                    list(data.get("skipped_columns", [])))
 
 
-def detect_drift(reference: Profile | pd.DataFrame, current: pd.DataFrame | Profile, *,
+def detect_drift(reference: Profile | pd.DataFrame | dict[str, Any],
+                 current: pd.DataFrame | Profile, *,
                  columns: Sequence[str] | None = None,
                  config: DriftConfig | None = None) -> DriftResult:
-    """Test each column of ``current`` against ``reference`` (see the module docstring).
+    """Test each column of ``current`` against ``reference`` (see the module docstring);
+    ``reference`` may also be a stored profile's ``to_dict()`` form.
 
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
@@ -208,9 +208,12 @@ def detect_drift(reference: Profile | pd.DataFrame, current: pd.DataFrame | Prof
     cfg = config or DriftConfig()
     if isinstance(reference, pd.DataFrame):
         reference = Profile.from_frame(reference)
+    elif isinstance(reference, dict):
+        reference = Profile.from_dict(reference)
     if not isinstance(reference, Profile):
         raise InvalidArgumentError(
-            f"reference must be a Profile or a pandas DataFrame, not {type(reference).__name__}")
+            f"reference must be a Profile, its dict or a pandas DataFrame, not "
+            f"{type(reference).__name__}")
     names = list(reference.columns) if columns is None else [str(c) for c in columns]
     unknown = [c for c in names if c not in reference.columns]
     if unknown:
@@ -238,8 +241,6 @@ def detect_drift(reference: Profile | pd.DataFrame, current: pd.DataFrame | Prof
 def column_drift(ref: ColumnProfile, cur: ColumnProfile,
                  config: DriftConfig | None = None) -> ColumnDrift:
     """The verdict for one column (its test chosen as the module docstring says)."""
-    from kiln.monitoring import _tests
-
     cfg = config or DriftConfig()
     kind = ref.kind
     n_ref, n_cur = ref.valid, cur.valid
@@ -251,16 +252,19 @@ def column_drift(ref: ColumnProfile, cur: ColumnProfile,
     if kind == "numeric" and cur.kind not in ("numeric", "boolean"):
         # values of another type cannot be compared: the column has changed, which is drift
         return ColumnDrift(ref.name, kind, "type_change", None, None, None, True, n_ref, n_cur)
-    test = cfg.tests.get(ref.name) or _default_test(ref, cur, continuous, cfg)
-    if test in NUMERIC_ONLY and kind != "numeric":
+    test = get_test(cfg.tests.get(ref.name) or _default_test(ref, cur, continuous, cfg))
+    if test.numeric_only and kind != "numeric":
         raise InvalidArgumentError(
-            f"drift test {test!r} needs a numeric column; {ref.name!r} is {kind}")
+            f"drift test {test.name!r} needs a numeric column; {ref.name!r} is {kind}")
+    if test.categorical_only and continuous:
+        raise InvalidArgumentError(
+            f"drift test {test.name!r} compares value counts; {ref.name!r} is a continuous "
+            "numeric column")
     threshold = cfg.threshold(ref.name, test)
-    statistic, p_value = _tests.run(test, ref, cur, continuous)
-    drifted = (p_value < threshold) if test in P_VALUE_TESTS and p_value is not None \
-        else statistic >= threshold
-    return ColumnDrift(ref.name, kind, test, statistic, threshold, p_value, bool(drifted),
-                       n_ref, n_cur)
+    statistic, p_value = test.compute(ref, cur, continuous)
+    return ColumnDrift(ref.name, kind, test.name, float(statistic), threshold,
+                       None if p_value is None else float(p_value),
+                       test.drifted(statistic, p_value, threshold), n_ref, n_cur)
 
 
 def _default_test(ref: ColumnProfile, cur: ColumnProfile, continuous: bool,

@@ -5,7 +5,8 @@ mean/std/min/max, a quantile sketch (``quantiles + 1`` evenly spaced quantiles),
 exact counts of values at and below each sketch point (the *grid*, which is what drift
 compares), and a fixed-bin histogram for plots; for categories, the top-K value counts
 with an ``other`` bucket. Its size depends on ``quantiles``, ``bins`` and ``top_k``, never
-on the number of rows (about 10 KB per numeric column with the defaults).
+on the number of rows (about 13 KB of JSON per continuous numeric column with the
+defaults, 2 KB for a discrete one, well under 1 KB for a category).
 
 A window is profiled *against* a reference profile so both share the reference's grid,
 histogram edges and categories; such window profiles merge exactly::

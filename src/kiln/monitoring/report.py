@@ -203,7 +203,9 @@ def _feature_trend(items: list[WindowStats], name: str) -> dict[str, Any] | None
         test, threshold = c.test, c.threshold
     if not x:
         return None
-    label = "p-value" if test in ("ks", "chisquare", "z") else test
+    label = "p-value" if any(w.drift and any(
+        c.column == name and c.p_value is not None for c in w.drift.columns)
+        for w in items) else test
     return {"data": [{"type": "scatter", "mode": "lines+markers", "name": f"{test} {label}",
                       "x": x, "y": y, "marker": {"color": colors}}],
             "layout": {"margin": {"t": 30, "r": 10, "b": 40, "l": 50},

@@ -15,7 +15,8 @@ from kiln.testing.audit import AuditStoreSuite
 from kiln.testing.data import DataStoreSuite
 from kiln.testing.features import FeatureRegistrySuite, OnlineStoreSuite
 from kiln.testing.metadata import MetadataStoreSuite
-from kiln.testing.monitoring import MonitoringStoreSuite
+from kiln.testing.monitor_store import MonitoringStoreSuite
+from kiln.testing.monitoring import StatTestSuite
 from kiln.testing.pipelines import ExecutorSuite
 from kiln.testing.serving import ServingStoreSuite
 
@@ -29,4 +30,5 @@ __all__ = [
     "MonitoringStoreSuite",
     "OnlineStoreSuite",
     "ServingStoreSuite",
+    "StatTestSuite",
 ]
