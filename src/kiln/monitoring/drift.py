@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiln.exceptions import InvalidArgumentError, NotFoundError
 from kiln.monitoring.profile import ColumnProfile, Profile
-from kiln.monitoring.stattests import StatTest, get_test, names
+from kiln.monitoring.stattests import StatTest, get_test, known, names
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,16 +71,16 @@ class DriftConfig:
     test_thresholds: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        known = names()
         for column, test in self.tests.items():
-            if not isinstance(test, StatTest) and test not in known:
+            if not isinstance(test, StatTest) and not known(test):
                 raise InvalidArgumentError(
                     f"drift test {test!r} for column {column!r} is unknown; "
-                    f"accepted: {', '.join(known)}")
+                    f"accepted: {', '.join(names())}")
         for test in self.test_thresholds:
-            if test not in known:
+            if not known(test):
                 raise InvalidArgumentError(
-                    f"threshold for unknown drift test {test!r}; accepted: {', '.join(known)}")
+                    f"threshold for unknown drift test {test!r}; "
+                    f"accepted: {', '.join(names())}")
 
     def threshold(self, column: str, test: StatTest) -> float:
         if column in self.thresholds:

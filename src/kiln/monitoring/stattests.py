@@ -72,17 +72,30 @@ def names() -> list[str]:
     return sorted(available(GROUP, BUILTIN))
 
 
+def known(test: str) -> bool:
+    """Whether ``test`` names a drift test (built-in names never scan entry points)."""
+    return test in BUILTIN or test in names()
+
+
 def get_test(test: str | StatTest) -> StatTest:
     """The :class:`StatTest` called ``test`` (an unknown name is one clear error)."""
-    from kiln._plugins import available, load_plugin
-
     if isinstance(test, StatTest):
         return test
-    if not isinstance(test, str) or test not in available(GROUP, BUILTIN):
+    found = _BUILTIN_CACHE.get(test) if isinstance(test, str) else None
+    if found is not None:
+        return found
+    if not isinstance(test, str) or not known(test):
         raise InvalidArgumentError(
             f"drift test {test!r} is unknown; accepted: {', '.join(names())}")
-    found = load_plugin(GROUP, BUILTIN, test, what="drift test")
-    if not isinstance(found, StatTest):
+    from kiln._plugins import load_plugin
+
+    loaded = load_plugin(GROUP, BUILTIN, test, what="drift test")
+    if not isinstance(loaded, StatTest):
         raise InvalidArgumentError(
-            f"drift test {test!r} is a {type(found).__name__}, not a kiln StatTest")
-    return found
+            f"drift test {test!r} is a {type(loaded).__name__}, not a kiln StatTest")
+    if test in BUILTIN:
+        _BUILTIN_CACHE[test] = loaded
+    return loaded
+
+
+_BUILTIN_CACHE: dict[str, StatTest] = {}

@@ -16,8 +16,8 @@ from kiln.testing.data import DataStoreSuite
 from kiln.testing.features import FeatureRegistrySuite, OnlineStoreSuite
 from kiln.testing.flavors import FlavorCase, FlavorSuite
 from kiln.testing.metadata import MetadataStoreSuite
-from kiln.testing.monitoring import MonitoringStoreSuite
-from kiln.testing.monitoring_stats import StatTestSuite
+from kiln.testing.monitor_store import MonitoringStoreSuite
+from kiln.testing.monitoring import StatTestSuite
 from kiln.testing.pipelines import ExecutorSuite
 from kiln.testing.serving import ServingStoreSuite
 from kiln.testing.sweeps import SweepStoreSuite
