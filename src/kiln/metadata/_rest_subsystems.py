@@ -125,10 +125,24 @@ class RestSubsystems:
                          params={"target": target})
         return None if got is None else wire.to_record(Materialization, got)
 
+    def list_materializations(self, view: str | None = None) -> list[Materialization]:
+        params = {} if view is None else {"view": view}
+        return [wire.to_record(Materialization, m)
+                for m in self._pages("/features/materializations", params)]
+
     # -- pipelines ------------------------------------------------------------------------
     def get_cached(self, cache_key: str) -> CacheEntry | None:
         got = self._call("GET", f"/pipelines/cache/{_q(cache_key)}")
         return None if got is None else wire.to_cache_entry(got)
+
+    def get_cached_many(self, cache_keys: Sequence[str]) -> dict[str, CacheEntry]:
+        keys = list(dict.fromkeys(cache_keys))
+        found: dict[str, CacheEntry] = {}
+        for start in range(0, len(keys), 1000):
+            got = self._call("POST", "/pipelines/cache/lookup",
+                             json={"keys": keys[start:start + 1000]})
+            found.update({k: wire.to_cache_entry(v) for k, v in got.items()})
+        return found
 
     def write_step_runs(self, experiment_id: int, parent_run_id: str, user: str,
                         writes: Sequence[StepRunWrite]) -> None:

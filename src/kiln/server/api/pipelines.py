@@ -61,6 +61,7 @@ class StepRunIn(BaseModel):
     artifacts: list[ArtifactIn] = []
     edges: list[EdgeIn] = []
     cache: CacheIn | None = None
+    more_caches: list[CacheIn] = []
 
 
 class StepRunsIn(BaseModel):
@@ -138,6 +139,16 @@ def list_steps(run_id: Name, request: Request, _: Viewer, limit: Limit = 1000,
 
 
 # -- the PipelineStore calls --------------------------------------------------------------
+class CacheKeysIn(BaseModel):
+    keys: list[str] = Field(max_length=10_000)
+
+
+@router.post("/pipelines/cache/lookup", summary="The cached entries of those keys that exist")
+def get_cached_many(body: CacheKeysIn, request: Request, _: Viewer) -> dict[str, Any]:
+    found = store(request).get_cached_many(body.keys)
+    return {key: wire.cache_entry(entry) for key, entry in found.items()}
+
+
 @router.get("/pipelines/cache/{cache_key}", summary="A cached step output, or null")
 def get_cached(cache_key: Name, request: Request, _: Viewer) -> Any:
     entry = store(request).get_cached(cache_key)
