@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from kiln.exceptions import InvalidArgumentError
@@ -107,8 +108,10 @@ def test_two_ray_workers_match_single_process_training(
     assert result.checkpoints == 3
     mv = result.model_version
     assert mv is not None and mv.name == "toy-net" and mv.run_id == result.run_id
+    assert mv.flavor == "torch"  # registered through the PyTorch flavor, not a pickle
     loaded = ws.load_model("models:/toy-net/1")
-    assert torch.allclose(loaded.predict(X).detach(), single(X).detach(), atol=1e-5)
+    predicted = torch.as_tensor(np.asarray(loaded.predict(X)))
+    assert torch.allclose(predicted, single(X).detach(), atol=1e-5)
 
 
 def test_bad_arguments_fail_before_ray_starts(ws: Workspace) -> None:
