@@ -1,7 +1,9 @@
 """The default executor: each step runs in this process, one after another.
 
 Outputs are stored as with every executor, and also kept in memory for the run:
-a later step gets the object its upstream step returned instead of reading it back.
+a later step gets the object its upstream step returned instead of reading it back
+(so steps must not modify their inputs in place; arrays are read back memory-mapped
+and read-only, as under every executor).
 """
 
 from __future__ import annotations
