@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kiln.exceptions import InvalidArgumentError
+from kiln.monitoring.profile import check_saved
 
 if TYPE_CHECKING:
     import numpy as np
@@ -89,8 +90,7 @@ class ABResult:
 
     @classmethod
     def from_dict(cls, data: Any) -> ABResult:
-        if not isinstance(data, dict) or data.get("type") != RESULT_TYPE:
-            raise InvalidArgumentError(f"not a kiln A/B result; expected type {RESULT_TYPE!r}")
+        data = check_saved(data, RESULT_TYPE, RESULT_VERSION, "A/B result")
         fields_ = {k: v for k, v in data.items() if k not in ("type", "version")}
         fields_["routes"] = [RouteStats(**r) for r in fields_["routes"]]
         return cls(**fields_)

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kiln.exceptions import InvalidArgumentError, NotFoundError
-from kiln.monitoring.profile import ColumnProfile, Profile
+from kiln.monitoring.profile import ColumnProfile, Profile, check_saved
 from kiln.monitoring.stattests import StatTest, get_test, known, names
 
 if TYPE_CHECKING:
@@ -176,12 +176,7 @@ class DriftResult:
 
     @classmethod
     def from_dict(cls, data: Any) -> DriftResult:
-        if not isinstance(data, dict) or data.get("type") != RESULT_TYPE:
-            raise InvalidArgumentError(f"not a kiln drift result; expected type {RESULT_TYPE!r}")
-        if data.get("version") != RESULT_VERSION:
-            raise InvalidArgumentError(
-                f"drift result version {data.get('version')!r} is not supported; "
-                f"this kiln reads version {RESULT_VERSION}")
+        data = check_saved(data, RESULT_TYPE, RESULT_VERSION, "drift result")
         cols = [ColumnDrift(**c) for c in data["columns"]]
         return cls(cols, int(data["n_reference"]), int(data["n_current"]),
                    float(data.get("drift_share", 0.5)), list(data.get("missing_columns", [])),

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kiln.exceptions import InvalidArgumentError
+from kiln.monitoring.profile import check_saved
 
 if TYPE_CHECKING:
     import numpy as np
@@ -52,9 +53,7 @@ class PerformanceResult:
 
     @classmethod
     def from_dict(cls, data: Any) -> PerformanceResult:
-        if not isinstance(data, dict) or data.get("type") != RESULT_TYPE:
-            raise InvalidArgumentError(
-                f"not a kiln performance result; expected type {RESULT_TYPE!r}")
+        data = check_saved(data, RESULT_TYPE, RESULT_VERSION, "performance result")
         return cls(str(data["task"]), {k: float(v) for k, v in data["metrics"].items()},
                    int(data["n_labelled"]), list(data.get("classes", [])))
 

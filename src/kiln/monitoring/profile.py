@@ -228,14 +228,7 @@ class Profile:
     @classmethod
     def from_dict(cls, data: Any) -> Profile:
         """Read :meth:`to_dict`'s form; anything else is one clear error."""
-        if not isinstance(data, dict) or data.get("type") != PROFILE_TYPE:
-            got = data.get("type") if isinstance(data, dict) else type(data).__name__
-            raise InvalidArgumentError(
-                f"not a kiln profile (type {got!r}); expected type {PROFILE_TYPE!r}")
-        if data.get("version") != SCHEMA_VERSION:
-            raise InvalidArgumentError(
-                f"profile schema version {data.get('version')!r} is not supported; "
-                f"this kiln reads version {SCHEMA_VERSION}")
+        data = check_saved(data, PROFILE_TYPE, SCHEMA_VERSION, "profile")
         cols = [ColumnProfile.from_dict(c) for c in data.get("columns", [])]
         return cls({c.name: c for c in cols}, rows=int(data["rows"]),
                    quantiles=int(data.get("quantiles", DEFAULT_QUANTILES)),
@@ -281,6 +274,20 @@ class Profile:
                 c.name, kind, nullable=c.missing > 0, min=lo, max=hi, categories=cats,
                 null_fraction=c.missing_rate, mean=c.mean, std=c.std, distinct=c.distinct))
         return Schema(cols, rows=self.rows)
+
+
+def check_saved(data: Any, type_name: str, version: int, what: str) -> dict[str, Any]:
+    """``data`` if it is the saved form of ``type_name`` at ``version``; else one clear
+    error (shared by every monitoring result's ``from_dict``)."""
+    if not isinstance(data, dict) or data.get("type") != type_name:
+        got = data.get("type") if isinstance(data, dict) else type(data).__name__
+        raise InvalidArgumentError(
+            f"not a kiln {what} (type {got!r}); expected type {type_name!r}")
+    if data.get("version") != version:
+        raise InvalidArgumentError(
+            f"{what} version {data.get('version')!r} is not supported; "
+            f"this kiln reads version {version}")
+    return data
 
 
 def sorted_finite(values: np.ndarray) -> np.ndarray:

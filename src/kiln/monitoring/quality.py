@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kiln.exceptions import InvalidArgumentError
+from kiln.monitoring.profile import check_saved
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,13 +86,7 @@ class QualityResult:
 
     @classmethod
     def from_dict(cls, data: Any) -> QualityResult:
-        if not isinstance(data, dict) or data.get("type") != RESULT_TYPE:
-            raise InvalidArgumentError(
-                f"not a kiln quality result; expected type {RESULT_TYPE!r}")
-        if data.get("version") != RESULT_VERSION:
-            raise InvalidArgumentError(
-                f"quality result version {data.get('version')!r} is not supported; "
-                f"this kiln reads version {RESULT_VERSION}")
+        data = check_saved(data, RESULT_TYPE, RESULT_VERSION, "quality result")
         keys = ("missing_columns", "extra_columns", "missing_values", "out_of_range",
                 "unseen_categories", "type_changes", "issues")
         return cls(int(data["rows"]), **{k: data[k] for k in keys},
