@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import threading
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kiln.serving")
 
+_SLICE = 1000  # log rows converted to Arrow at a time
 COLUMNS = ("request_id", "timestamp", "deployment", "deployment_version", "route", "model",
            "model_version", "shadow", "status", "latency_ms", "inputs", "outputs")
 
@@ -122,15 +124,23 @@ class PredictionLogger:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        cols = list(zip(*records, strict=True))
-        data: dict[str, Any] = {name: list(col) for name, col in zip(COLUMNS, cols, strict=True)}
-        data["inputs"] = [_json_text(v) for v in data["inputs"]]
-        data["outputs"] = [_json_text(v) for v in data["outputs"]]
-        table = pa.table(data, schema=_schema())
+        # converted in slices with a pause between: pyarrow holds the GIL while it reads
+        # Python objects, and the server's event loop needs it back within milliseconds
+        schema = _schema()
+        batches = []
+        for i in range(0, len(records), _SLICE):
+            cols = list(zip(*records[i:i + _SLICE], strict=True))
+            data: dict[str, Any] = {name: list(col) for name, col in
+                                    zip(COLUMNS, cols, strict=True)}
+            data["inputs"] = [_json_text(v) for v in data["inputs"]]
+            data["outputs"] = [_json_text(v) for v in data["outputs"]]
+            batches.append(pa.RecordBatch.from_pydict(data, schema=schema))
+            time.sleep(0)
+        table = pa.Table.from_batches(batches, schema=schema)
         sink = io.BytesIO()
         pq.write_table(table, sink, compression="zstd")
         stored = self.artifacts.put_bytes(sink.getvalue())
-        times = data["timestamp"]
+        times = [r.timestamp for r in records]
         self.store.add_prediction_log(PredictionLogBatch(
             self.deployment, stored.sha256, len(records), min(times), max(times), now_ms()))
 
