@@ -120,6 +120,11 @@ class RestSubsystems:
     def set_materialization(self, state: Materialization) -> None:
         self._call("PUT", "/features/materializations", json=wire.record(state))
 
+    def list_materializations(self, view: str | None = None) -> list[Materialization]:
+        params = {"view": view} if view is not None else {}
+        return [wire.to_record(Materialization, d)
+                for d in self._pages("/features/materializations", params)]
+
     def get_materialization(self, view: str, target: str) -> Materialization | None:
         got = self._call("GET", f"/features/materializations/{_q(view)}",
                          params={"target": target})
@@ -129,6 +134,15 @@ class RestSubsystems:
     def get_cached(self, cache_key: str) -> CacheEntry | None:
         got = self._call("GET", f"/pipelines/cache/{_q(cache_key)}")
         return None if got is None else wire.to_cache_entry(got)
+
+    def get_cached_many(self, cache_keys: Sequence[str]) -> dict[str, CacheEntry]:
+        keys = list(dict.fromkeys(cache_keys))
+        found: dict[str, CacheEntry] = {}
+        for start in range(0, len(keys), PAGE):
+            got = self._call("POST", "/pipelines/cache/lookup",
+                             json={"keys": keys[start:start + PAGE]})
+            found.update((e.cache_key, e) for e in map(wire.to_cache_entry, got["items"]))
+        return found
 
     def write_step_runs(self, experiment_id: int, parent_run_id: str, user: str,
                         writes: Sequence[StepRunWrite]) -> None:
@@ -190,9 +204,11 @@ class RestSubsystems:
         created_at: int,
         message: str = "",
         create: bool = False,
+        expected_version: int | None = None,
     ) -> Deployment:
         body = {"spec": spec.to_dict(), "action": action, "user": user,
-                "created_at": created_at, "message": message, "create": create}
+                "created_at": created_at, "message": message, "create": create,
+                "expected_version": expected_version}
         return wire.to_deployment(self._call("POST", f"/deployments/{_q(name)}/versions",
                                              json=body))
 

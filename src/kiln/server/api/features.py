@@ -89,6 +89,12 @@ def set_materialization(body: MaterializationIn, request: Request, _: Editor
     return {}
 
 
+@router.get("/features/materializations", summary="Every recorded materialization")
+def list_materializations(request: Request, _: Viewer, view: str | None = None,
+                          limit: Limit = 1000, offset: Offset = 0) -> dict[str, Any]:
+    return page(store(request).list_materializations(view), limit, offset, wire.record)
+
+
 @router.get("/features/materializations/{view}", summary="How far a view is materialized")
 def get_materialization(view: Name, target: str, request: Request, _: Viewer) -> Any:
     state = store(request).get_materialization(view, target)
