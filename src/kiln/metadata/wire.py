@@ -191,7 +191,8 @@ def step_run_write(w: StepRunWrite) -> dict[str, Any]:
             "start_time": w.start_time, "end_time": w.end_time, "error": w.error,
             "params": dict(w.params), "tags": dict(w.tags),
             "artifacts": [artifact(a) for a in w.artifacts], "edges": [edge(e) for e in w.edges],
-            "cache": cache_entry(w.cache) if w.cache is not None else None}
+            "cache": cache_entry(w.cache) if w.cache is not None else None,
+            "more_caches": [cache_entry(c) for c in w.more_caches]}
 
 
 def to_step_run_write(d: dict[str, Any]) -> StepRunWrite:
@@ -200,7 +201,8 @@ def to_step_run_write(d: dict[str, Any]) -> StepRunWrite:
         d.get("end_time"), d.get("error"), dict(d.get("params") or {}),
         dict(d.get("tags") or {}), [to_artifact(a) for a in d.get("artifacts") or ()],
         [to_edge(e) for e in d.get("edges") or ()],
-        to_cache_entry(d["cache"]) if d.get("cache") else None)
+        to_cache_entry(d["cache"]) if d.get("cache") else None,
+        tuple(to_cache_entry(c) for c in d.get("more_caches") or ()))
 
 
 def deployment(dep: Deployment) -> dict[str, Any]:

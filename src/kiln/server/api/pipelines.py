@@ -65,6 +65,7 @@ class StepRunIn(BaseModel):
     artifacts: list[ArtifactIn] = []
     edges: list[EdgeIn] = []
     cache: CacheIn | None = None
+    more_caches: list[CacheIn] = []
 
 
 class StepRunsIn(BaseModel):
