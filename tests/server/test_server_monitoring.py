@@ -153,3 +153,46 @@ def test_monitoring_runs_through_the_rest_store(live: LiveServer, tmp_path: Path
     assert (alert.rule, alert.window_seq, alert.sinks) == ("drift", 2, {"log": "logged"})
     assert [r.expression for r in s.list_alert_rules("points-drift")] == [
         "drift.share_of_drifted_features > 0.3"]
+
+
+def test_monitoring_routes_page_and_name_bad_values(live: LiveServer) -> None:
+    """Windows holding NaN are shown (as "NaN"), lists page, bad input is named."""
+    from kiln.entities import Alert, Monitor
+    from kiln.metadata.rest import RestMetadataStore
+
+    rest = RestMetadataStore(live.url)
+    rest.create_monitor(Monitor("m", "d", 1, 2, {"alpha": 0.05}, "u", 1))
+    for i in range(3):
+        rest.add_monitor_result("m", window_start=i, window_end=i + 1, status="ok", rows=i,
+                                data={"drift": {"p": float("nan")}, "i": i}, created_at=i)
+    for i in range(5):
+        rest.add_alert(Alert(0, "m", "r", "drift.p > 1", float(i), f"#{i}", i, i))
+    assert [a.message for a in rest.list_alerts("m", limit=3)] == ["#4", "#3", "#2"]
+    rest.close()
+    api = f"{live.url}/api/v1"
+    status, mon = _get(f"{api}/monitors/m?windows=2")
+    assert status == 200 and [w["data"]["i"] for w in mon["windows"]] == [1, 2]
+    assert mon["windows"][0]["data"]["drift"]["p"] == "NaN"
+    status, listed = _get(f"{api}/monitors")
+    assert listed["items"][0]["latest"]["seq"] == 3
+    status, page1 = _get(f"{api}/alerts?monitor=m&limit=2")
+    assert [a["message"] for a in page1["items"]] == ["#4", "#3"] and page1["next_offset"] == 2
+    status, last = _get(f"{api}/alerts?monitor=m&limit=2&offset=4")
+    assert [a["message"] for a in last["items"]] == ["#0"] and last["next_offset"] is None
+    status, results = _get(f"{api}/monitors/m/results?last=2&limit=1")
+    assert [r["seq"] for r in results["items"]] == [2] and results["next_offset"] == 1
+    status, body = _post(f"{api}/monitors/m/results", {
+        "window_start": 0, "window_end": 1, "status": "ok", "rows": 0,
+        "data_json": "{not json", "created_at": 1})
+    assert status == 400 and "'{not json'" in body["error"]["message"]
+    status, body = _post(f"{api}/monitors/ghost/results", {
+        "window_start": 0, "window_end": 1, "status": "ok", "rows": 0, "data_json": "{}",
+        "created_at": 1})
+    assert status == 404 and "'ghost'" in body["error"]["message"] and "'m'" in body[
+        "error"]["message"]
+    req = urllib.request.Request(f"{api}/monitors/m/rules/bad", json.dumps(
+        {"expression": "drift.x >> 1"}).encode(), {"content-type": "application/json"},
+        method="PUT")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=30)
+    assert err.value.code == 400 and "'>'" in json.loads(err.value.read())["error"]["message"]
