@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from kiln.entities import Alert, AlertRule, Monitor, MonitorResult, ReferenceProfile
@@ -28,6 +28,8 @@ router = APIRouter(tags=["monitoring"])
 Viewer = Annotated[Principal, Depends(viewer)]
 Editor = Annotated[Principal, Depends(editor)]
 Ms = Annotated[int, Field(ge=0, le=2**62)]
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+AlertId = Annotated[int, Path(ge=0, le=2**63 - 1)]
 Sinks = Annotated[list[str], Field(max_length=100, examples=[["log", "pipeline"]])]
 
 
@@ -52,8 +54,8 @@ class MonitorIn(BaseModel):
 class ResultIn(BaseModel):
     window_start: Int
     window_end: Int
-    status: str = Field(min_length=1, max_length=32, examples=["ok", "empty", "error"])
-    rows: int = Field(ge=0, le=2**62)
+    status: str = Field(min_length=1, max_length=16, examples=["ok", "empty", "error"])
+    rows: int = Field(ge=0, le=2**31 - 1)
     data_json: str = Field(description="the window's statistics as JSON text (NaN allowed)",
                            examples=['{"drift": {"share_of_drifted_features": 0.5}}'])
     created_at: Int
@@ -74,7 +76,7 @@ class AlertIn(BaseModel):
     expression: str = Field(max_length=1000)
     value: FloatValue | None = None
     message: str = ""
-    window_seq: Int = 0
+    window_seq: Int32 = 0
     created_at: Int
     event_id: Int = 0
     sinks: dict[str, str] = {}
@@ -87,7 +89,7 @@ class DeliveryIn(BaseModel):
 
 class ProfileIn(BaseModel):
     artifact: str = Field(pattern=r"^[0-9a-f]{64}$")
-    dataset: str = Field(max_length=1000)
+    dataset: str = Field(max_length=512)
     rows: int = Field(ge=0, le=2**62)
     created_at: Int
 
@@ -149,7 +151,7 @@ def delete_monitor(name: Name, request: Request, _: Editor) -> dict[str, Any]:
 def add_result(name: Name, body: ResultIn, request: Request, _: Editor) -> dict[str, Any]:
     try:
         data = json.loads(body.data_json)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise InvalidArgumentError(f"data_json {body.data_json[:80]!r} is not JSON: {exc}"
                                    ) from None
     if not isinstance(data, dict):
@@ -234,7 +236,7 @@ def add_alert(body: AlertIn, request: Request, _: Editor) -> dict[str, Any]:
 
 
 @router.get("/alerts/{alert_id}", summary="One alert and what it led to (lineage)")
-def get_alert(alert_id: int, request: Request, _: Viewer,
+def get_alert(alert_id: AlertId, request: Request, _: Viewer,
               lineage: Annotated[bool, Query(description="Include what it led to")] = True
               ) -> dict[str, Any]:
     from kiln.lineage import walk
@@ -249,7 +251,7 @@ def get_alert(alert_id: int, request: Request, _: Viewer,
 
 @router.put("/alerts/{alert_id}/delivery",
             summary="Record where an alert was sent and its trigger event")
-def set_delivery(alert_id: int, body: DeliveryIn, request: Request, _: Editor
+def set_delivery(alert_id: AlertId, body: DeliveryIn, request: Request, _: Editor
                  ) -> dict[str, Any]:
     store(request).set_alert_delivery(alert_id, body.event_id, body.sinks)
     return {}
