@@ -19,6 +19,7 @@ from kiln.testing import (
     DataStoreSuite,
     FeatureRegistrySuite,
     MetadataStoreSuite,
+    MonitoringStoreSuite,
     ServingStoreSuite,
 )
 from kiln.testing.pipeline_store import PipelineStoreSuite
@@ -109,6 +110,10 @@ class TestRestAudit(_OverRest, AuditStoreSuite):
     pass
 
 
+class TestRestMonitoring(_OverRest, MonitoringStoreSuite):
+    pass
+
+
 class _OverRestOnPostgres:
     @pytest.fixture
     def store(self, postgres_url: str, tmp_path: Path, start_server: Any
@@ -121,7 +126,8 @@ class _OverRestOnPostgres:
 
 @pytest.mark.postgres
 class TestRestAllOnPostgres(_OverRestOnPostgres, DataStoreSuite, FeatureRegistrySuite,
-                            PipelineStoreSuite, ServingStoreSuite, AuditStoreSuite):
+                            PipelineStoreSuite, ServingStoreSuite, AuditStoreSuite,
+                            MonitoringStoreSuite):
     pass
 
 

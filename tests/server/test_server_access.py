@@ -150,3 +150,57 @@ def test_only_admins_manage_users_and_tokens(live_auth: LiveServer,
         r = _send(live_auth, "POST", "/users", {"name": "ann"}, tokens["admin"])
         assert r.status_code == 409 and "'ann' exists already" in r.json()["error"]["message"]
     assert secret not in caplog.text and secret.removeprefix("kiln_") not in caplog.text
+
+
+# The monitoring writes, in an order where each editor write succeeds.
+MONITORING_WRITES: list[tuple[str, str, Any]] = [
+    ("POST", "/monitors", {"name": "m", "deployment": "d", "every_ms": 1, "window_ms": 2,
+                           "user": "mallory", "created_at": 1}),
+    ("POST", "/monitors/m/results", {"window_start": 0, "window_end": 1, "status": "ok",
+                                     "rows": 1, "data_json": '{"drift": {"x": NaN}}',
+                                     "created_at": 1}),
+    ("PUT", "/monitors/m/rules/r", {"expression": "drift.x > 1", "sinks": ["log"]}),
+    ("POST", "/monitors/m/rules", {"expression": "drift.y > 1", "sinks": ["log"]}),
+    ("DELETE", "/monitors/m/rules/r", None),
+    ("POST", "/alerts", {"monitor": "m", "rule": "y", "expression": "drift.y > 1",
+                         "value": "Infinity", "window_seq": 1, "created_at": 1}),
+    ("PUT", "/alerts/1/delivery", {"event_id": 0, "sinks": {"log": "logged"}}),
+    ("PUT", "/reference-profiles/clf/1", {"artifact": SHA, "dataset": "d@1", "rows": 1,
+                                          "created_at": 1}),
+    ("DELETE", "/monitors/m", None),
+]
+MONITORING_READS = ["/monitors", "/monitors/m/results?last=1", "/alert-rules", "/alerts",
+                    "/alerts/1", "/reference-profiles/clf/1"]
+
+
+def test_monitoring_writes_need_an_editor(live_auth: LiveServer) -> None:
+    tokens = _tokens(live_auth)
+    for method, path, body in MONITORING_WRITES:
+        r = _send(live_auth, method, path, body, None)
+        assert r.status_code == 401, (method, path, r.text)
+        r = _send(live_auth, method, path, body, tokens["viewer"])
+        assert r.status_code == 403, (method, path, r.text)
+        assert "'vic' has role 'viewer'" in r.json()["error"]["message"]
+        r = _send(live_auth, method, path, body, tokens["editor"])
+        assert r.status_code in (200, 201), (method, path, r.text)
+    for path in MONITORING_READS:
+        assert _send(live_auth, "GET", path, None, None).status_code == 401, path
+        r = _send(live_auth, "GET", path, None, tokens["viewer"])
+        assert r.status_code == 200, (path, r.text)
+    s = live_auth.store
+    assert s.list_monitors() == []  # deleted last; its results and alerts stay
+    [window] = s.list_monitor_results("m")
+    assert window.data["drift"]["x"] != window.data["drift"]["x"]  # NaN came through
+    [alert] = s.list_alerts("m")
+    assert (alert.rule, alert.sinks) == ("y", {"log": "logged"})
+    assert alert.value == float("inf")
+    assert s.get_reference_profile("clf", 1) is not None
+
+
+def test_monitors_are_recorded_under_the_token_user(live_auth: LiveServer) -> None:
+    editor = _tokens(live_auth)["editor"]
+    r = _send(live_auth, "POST", "/monitors", MONITORING_WRITES[0][2], editor)
+    assert r.status_code == 201 and r.json()["user"] == "eve"
+    assert live_auth.store.get_monitor("m").user == "eve"
+    r = _send(live_auth, "POST", "/monitors", MONITORING_WRITES[0][2], editor)
+    assert r.status_code == 409 and "'m'" in r.json()["error"]["message"]

@@ -32,33 +32,38 @@ def _frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
 def _monitored(tmp_path: Path) -> None:
     """A deployment with normal, then drifted traffic, monitored over two windows, in the
     database and artifact folder the ``live`` server serves."""
+    db_url, root = f"sqlite:///{tmp_path / 'server.db'}", tmp_path / "artifacts"
+    with Workspace(db_url=db_url, artifacts_url=str(root), home=tmp_path / "home") as ws:
+        _monitor_flow(ws, tmp_path)
+
+
+def _monitor_flow(ws: Workspace, tmp_path: Path) -> None:
+    """Train, deploy, send calm then drifted traffic and run the monitor on each window."""
     from sklearn.linear_model import LogisticRegression
 
     from kiln.monitoring.demo import _tick, send_traffic
 
-    db_url, root = f"sqlite:///{tmp_path / 'server.db'}", tmp_path / "artifacts"
-    with Workspace(db_url=db_url, artifacts_url=str(root), home=tmp_path / "home") as ws:
-        train = _frame(300, 0)
-        train.to_parquet(tmp_path / "train.parquet")
-        dv = ws.add_dataset(tmp_path / "train.parquet", "points")
-        run = ws.create_run("points")
-        ws.log_input(run.run_id, dv)
-        model = LogisticRegression().fit(train[["x1", "x2"]], train["y"])
-        ws.log_model(run.run_id, model, "clf", input_example=train[["x1", "x2"]].head(3))
-        ws.end_run(run.run_id)
-        ws.set_alias("clf", "production", 1)
-        ws.create_deployment("points", ["clf@production:100"])
-        ws.create_monitor("points-drift", "points", schedule=False)
-        ws.add_alert_rule("points-drift", "drift.share_of_drifted_features > 0.3",
-                          name="drift", sinks=["log"])
-        t0 = _tick()
-        calm = _frame(100, 1)
-        send_traffic(ws, "points", calm[["x1", "x2"]], calm["y"], 100)
-        t1 = _tick()
-        ws.run_monitor("points-drift", start=t0, end=t1)
-        moved = _frame(100, 2, shift=1.5)
-        send_traffic(ws, "points", moved[["x1", "x2"]], moved["y"], 100)
-        ws.run_monitor("points-drift", start=t1, end=_tick())
+    train = _frame(300, 0)
+    train.to_parquet(tmp_path / "train.parquet")
+    dv = ws.add_dataset(tmp_path / "train.parquet", "points")
+    run = ws.create_run("points")
+    ws.log_input(run.run_id, dv)
+    model = LogisticRegression().fit(train[["x1", "x2"]], train["y"])
+    ws.log_model(run.run_id, model, "clf", input_example=train[["x1", "x2"]].head(3))
+    ws.end_run(run.run_id)
+    ws.set_alias("clf", "production", 1)
+    ws.create_deployment("points", ["clf@production:100"])
+    ws.create_monitor("points-drift", "points", schedule=False)
+    ws.add_alert_rule("points-drift", "drift.share_of_drifted_features > 0.3",
+                      name="drift", sinks=["log"])
+    t0 = _tick()
+    calm = _frame(100, 1)
+    send_traffic(ws, "points", calm[["x1", "x2"]], calm["y"], 100)
+    t1 = _tick()
+    ws.run_monitor("points-drift", start=t0, end=t1)
+    moved = _frame(100, 2, shift=1.5)
+    send_traffic(ws, "points", moved[["x1", "x2"]], moved["y"], 100)
+    ws.run_monitor("points-drift", start=t1, end=_tick())
 
 
 def _get(url: str) -> tuple[int, Any]:
@@ -128,3 +133,66 @@ def test_monitoring_api_and_pages(live: LiveServer, tmp_path: Path) -> None:
         assert "accuracy" in page.locator("#rules").inner_text()
         assert errors == []
         browser.close()
+
+
+@pytest.mark.slow
+def test_monitoring_runs_through_the_rest_store(live: LiveServer, tmp_path: Path) -> None:
+    """A client with KILN_SERVER set trains, deploys, monitors and gets alerted: every
+    monitor, window, rule and alert lands in the server's database."""
+    from kiln.settings import Settings
+
+    with Workspace(settings=Settings(home=tmp_path / "client", server=live.url)) as ws:
+        _monitor_flow(ws, tmp_path)
+        assert [a.rule for a in ws.list_alerts("points-drift")] == ["drift"]
+    s = live.store
+    assert s.get_monitor("points-drift").deployment == "points"
+    windows = s.list_monitor_results("points-drift")
+    assert [w.seq for w in windows] == [1, 2]
+    assert windows[1].data["drift"]["share_of_drifted_features"] == 1.0
+    [alert] = s.list_alerts("points-drift")
+    assert (alert.rule, alert.window_seq, alert.sinks) == ("drift", 2, {"log": "logged"})
+    assert [r.expression for r in s.list_alert_rules("points-drift")] == [
+        "drift.share_of_drifted_features > 0.3"]
+
+
+def test_monitoring_routes_page_and_name_bad_values(live: LiveServer) -> None:
+    """Windows holding NaN are shown (as "NaN"), lists page, bad input is named."""
+    from kiln.entities import Alert, Monitor
+    from kiln.metadata.rest import RestMetadataStore
+
+    rest = RestMetadataStore(live.url)
+    rest.create_monitor(Monitor("m", "d", 1, 2, {"alpha": 0.05}, "u", 1))
+    for i in range(3):
+        rest.add_monitor_result("m", window_start=i, window_end=i + 1, status="ok", rows=i,
+                                data={"drift": {"p": float("nan")}, "i": i}, created_at=i)
+    for i in range(5):
+        rest.add_alert(Alert(0, "m", "r", "drift.p > 1", float(i), f"#{i}", i, i))
+    assert [a.message for a in rest.list_alerts("m", limit=3)] == ["#4", "#3", "#2"]
+    rest.close()
+    api = f"{live.url}/api/v1"
+    status, mon = _get(f"{api}/monitors/m?windows=2")
+    assert status == 200 and [w["data"]["i"] for w in mon["windows"]] == [1, 2]
+    assert mon["windows"][0]["data"]["drift"]["p"] == "NaN"
+    status, listed = _get(f"{api}/monitors")
+    assert listed["items"][0]["latest"]["seq"] == 3
+    status, page1 = _get(f"{api}/alerts?monitor=m&limit=2")
+    assert [a["message"] for a in page1["items"]] == ["#4", "#3"] and page1["next_offset"] == 2
+    status, last = _get(f"{api}/alerts?monitor=m&limit=2&offset=4")
+    assert [a["message"] for a in last["items"]] == ["#0"] and last["next_offset"] is None
+    status, results = _get(f"{api}/monitors/m/results?last=2&limit=1")
+    assert [r["seq"] for r in results["items"]] == [2] and results["next_offset"] == 1
+    status, body = _post(f"{api}/monitors/m/results", {
+        "window_start": 0, "window_end": 1, "status": "ok", "rows": 0,
+        "data_json": "{not json", "created_at": 1})
+    assert status == 400 and "'{not json'" in body["error"]["message"]
+    status, body = _post(f"{api}/monitors/ghost/results", {
+        "window_start": 0, "window_end": 1, "status": "ok", "rows": 0, "data_json": "{}",
+        "created_at": 1})
+    assert status == 404 and "'ghost'" in body["error"]["message"] and "'m'" in body[
+        "error"]["message"]
+    req = urllib.request.Request(f"{api}/monitors/m/rules/bad", json.dumps(
+        {"expression": "drift.x >> 1"}).encode(), {"content-type": "application/json"},
+        method="PUT")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=30)
+    assert err.value.code == 400 and "'>'" in json.loads(err.value.read())["error"]["message"]

@@ -120,15 +120,15 @@ class RestSubsystems:
     def set_materialization(self, state: Materialization) -> None:
         self._call("PUT", "/features/materializations", json=wire.record(state))
 
+    def list_materializations(self, view: str | None = None) -> list[Materialization]:
+        params = {"view": view} if view is not None else {}
+        return [wire.to_record(Materialization, d)
+                for d in self._pages("/features/materializations", params)]
+
     def get_materialization(self, view: str, target: str) -> Materialization | None:
         got = self._call("GET", f"/features/materializations/{_q(view)}",
                          params={"target": target})
         return None if got is None else wire.to_record(Materialization, got)
-
-    def list_materializations(self, view: str | None = None) -> list[Materialization]:
-        params = {} if view is None else {"view": view}
-        return [wire.to_record(Materialization, m)
-                for m in self._pages("/features/materializations", params)]
 
     # -- pipelines ------------------------------------------------------------------------
     def get_cached(self, cache_key: str) -> CacheEntry | None:
@@ -138,10 +138,10 @@ class RestSubsystems:
     def get_cached_many(self, cache_keys: Sequence[str]) -> dict[str, CacheEntry]:
         keys = list(dict.fromkeys(cache_keys))
         found: dict[str, CacheEntry] = {}
-        for start in range(0, len(keys), 1000):
+        for start in range(0, len(keys), PAGE):
             got = self._call("POST", "/pipelines/cache/lookup",
-                             json={"keys": keys[start:start + 1000]})
-            found.update({k: wire.to_cache_entry(v) for k, v in got.items()})
+                             json={"keys": keys[start:start + PAGE]})
+            found.update((e.cache_key, e) for e in map(wire.to_cache_entry, got["items"]))
         return found
 
     def write_step_runs(self, experiment_id: int, parent_run_id: str, user: str,
@@ -204,9 +204,11 @@ class RestSubsystems:
         created_at: int,
         message: str = "",
         create: bool = False,
+        expected_version: int | None = None,
     ) -> Deployment:
         body = {"spec": spec.to_dict(), "action": action, "user": user,
-                "created_at": created_at, "message": message, "create": create}
+                "created_at": created_at, "message": message, "create": create,
+                "expected_version": expected_version}
         return wire.to_deployment(self._call("POST", f"/deployments/{_q(name)}/versions",
                                              json=body))
 

@@ -2,7 +2,8 @@
 
 Selected by ``KILN_SERVER=http://host:5000`` (and ``KILN_TOKEN``); it passes the same
 conformance suites (``kiln.testing``) as the SQL store. The calls of data, features,
-pipelines, serving and audit live in :mod:`kiln.metadata._rest_subsystems`.
+pipelines, serving and audit live in :mod:`kiln.metadata._rest_subsystems`, those of
+monitoring in :mod:`kiln.metadata._rest_monitoring`.
 Metric points arrive here already batched by the workspace's ``MetricBuffer``: one
 request per batch.
 """
@@ -27,11 +28,12 @@ from kiln.entities import (
 )
 from kiln.metadata import wire
 from kiln.metadata._http import call, new_client
+from kiln.metadata._rest_monitoring import RestMonitoring
 from kiln.metadata._rest_subsystems import PAGE, RestSubsystems, _q
 from kiln.metadata.base import RunQuery
 
 
-class RestMetadataStore(RestSubsystems):
+class RestMetadataStore(RestSubsystems, RestMonitoring):
     """A :class:`~kiln.metadata.base.MetadataStore` over HTTP.
 
     ``url`` is the server's base URL; ``token`` defaults to ``KILN_TOKEN``. The

@@ -6,11 +6,14 @@ JSON has no NaN or infinity: non-finite floats travel as the strings ``"NaN"``,
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import fields
 from typing import Any, TypeVar
 
 from kiln.entities import (
+    Alert,
+    AlertRule,
     AliasEvent,
     CacheEntry,
     Deployment,
@@ -19,6 +22,8 @@ from kiln.entities import (
     LineageEdge,
     Metric,
     ModelVersion,
+    Monitor,
+    MonitorResult,
     OutputRef,
     RegisteredModel,
     Run,
@@ -197,7 +202,7 @@ def to_step_run_write(d: dict[str, Any]) -> StepRunWrite:
         dict(d.get("tags") or {}), [to_artifact(a) for a in d.get("artifacts") or ()],
         [to_edge(e) for e in d.get("edges") or ()],
         to_cache_entry(d["cache"]) if d.get("cache") else None,
-        [to_cache_entry(c) for c in d.get("more_caches") or ()])
+        tuple(to_cache_entry(c) for c in d.get("more_caches") or ()))
 
 
 def deployment(dep: Deployment) -> dict[str, Any]:
@@ -209,3 +214,52 @@ def deployment(dep: Deployment) -> dict[str, Any]:
 def to_deployment(d: dict[str, Any]) -> Deployment:
     return Deployment(d["name"], int(d["version"]), DeploymentSpec.from_dict(d["spec"]),
                       d["action"], d["user"], int(d["created_at"]), d.get("message", ""))
+
+
+# -- monitoring ---------------------------------------------------------------------------
+# A window's statistics may hold NaN anywhere: they travel as JSON text (``data_json``,
+# parsed with NaN allowed), the way the SQL store keeps them.
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float nested in it as :func:`enc_float` writes it,
+    for answers people read (the UI's monitor pages)."""
+    if isinstance(value, float):
+        return enc_float(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def monitor_result(r: MonitorResult) -> dict[str, Any]:
+    out = r.to_dict()
+    del out["data"]
+    return {**out, "data_json": json.dumps(r.data, allow_nan=True)}
+
+
+def to_monitor_result(d: dict[str, Any]) -> MonitorResult:
+    return MonitorResult(d["monitor"], int(d["seq"]), int(d["window_start"]),
+                         int(d["window_end"]), d["status"], int(d["rows"]),
+                         json.loads(d["data_json"]), int(d["created_at"]))
+
+
+def to_monitor(d: dict[str, Any]) -> Monitor:
+    return Monitor(d["name"], d["deployment"], int(d["every_ms"]), int(d["window_ms"]),
+                   dict(d.get("config") or {}), d.get("user", ""), int(d["created_at"]))
+
+
+def to_alert_rule(d: dict[str, Any]) -> AlertRule:
+    return AlertRule(d["monitor"], d["name"], d["expression"], tuple(d["sinks"]),
+                     int(d["cooldown_ms"]), int(d["created_at"]))
+
+
+def alert(a: Alert) -> dict[str, Any]:
+    return {**a.to_dict(), "value": None if a.value is None else enc_float(a.value)}
+
+
+def to_alert(d: dict[str, Any]) -> Alert:
+    value = d.get("value")
+    return Alert(int(d["alert_id"]), d["monitor"], d["rule"], d["expression"],
+                 None if value is None else dec_float(value), d["message"],
+                 int(d["window_seq"]), int(d["created_at"]), int(d.get("event_id") or 0),
+                 dict(d.get("sinks") or {}))

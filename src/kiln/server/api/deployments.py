@@ -59,6 +59,8 @@ class VersionIn(BaseModel):
     created_at: Int
     message: str = ""
     create: bool = False
+    expected_version: int | None = Field(None, ge=0, le=2**31 - 1,
+                                         description="Write only if this is the current one")
 
 
 class CreateIn(BaseModel):
@@ -146,7 +148,8 @@ def history(name: Name, request: Request, _: Viewer, limit: Limit = 100, offset:
 def add_version(name: Name, body: VersionIn, request: Request, who: Editor) -> dict[str, Any]:
     dep = store(request).add_deployment_version(
         name, _spec(body.spec), action=body.action, user=who.who(body.user),
-        created_at=body.created_at, message=body.message, create=body.create)
+        created_at=body.created_at, message=body.message, create=body.create,
+        expected_version=body.expected_version)
     return wire.deployment(dep)
 
 

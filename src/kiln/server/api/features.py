@@ -91,9 +91,8 @@ def set_materialization(body: MaterializationIn, request: Request, _: Editor
 
 @router.get("/features/materializations", summary="Every recorded materialization")
 def list_materializations(request: Request, _: Viewer, view: str | None = None,
-                          limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
-    items: list[Materialization] = store(request).list_materializations(view)
-    return page(items, limit, offset, wire.record)
+                          limit: Limit = 1000, offset: Offset = 0) -> dict[str, Any]:
+    return page(store(request).list_materializations(view), limit, offset, wire.record)
 
 
 @router.get("/features/materializations/{view}", summary="How far a view is materialized")

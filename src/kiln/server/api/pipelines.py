@@ -32,6 +32,10 @@ class CacheIn(BaseModel):
     created_at: Int
 
 
+class CacheKeysIn(BaseModel):
+    keys: list[Key] = Field(max_length=10_000)
+
+
 class ArtifactIn(BaseModel):
     run_id: Key
     path: str = Field(min_length=1, max_length=1024)
@@ -139,20 +143,16 @@ def list_steps(run_id: Name, request: Request, _: Viewer, limit: Limit = 1000,
 
 
 # -- the PipelineStore calls --------------------------------------------------------------
-class CacheKeysIn(BaseModel):
-    keys: list[str] = Field(max_length=10_000)
-
-
-@router.post("/pipelines/cache/lookup", summary="The cached entries of those keys that exist")
-def get_cached_many(body: CacheKeysIn, request: Request, _: Viewer) -> dict[str, Any]:
-    found = store(request).get_cached_many(body.keys)
-    return {key: wire.cache_entry(entry) for key, entry in found.items()}
-
-
 @router.get("/pipelines/cache/{cache_key}", summary="A cached step output, or null")
 def get_cached(cache_key: Name, request: Request, _: Viewer) -> Any:
     entry = store(request).get_cached(cache_key)
     return None if entry is None else wire.cache_entry(entry)
+
+
+@router.post("/pipelines/cache/lookup", summary="The cached step outputs of those keys that exist")
+def get_cached_many(body: CacheKeysIn, request: Request, _: Viewer) -> dict[str, Any]:
+    found = store(request).get_cached_many(body.keys)
+    return {"items": [wire.cache_entry(e) for e in found.values()]}
 
 
 @router.post("/pipelines/step-runs", summary="Write step runs in one transaction")
