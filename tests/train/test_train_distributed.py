@@ -111,7 +111,7 @@ def test_two_ray_workers_match_single_process_training(
     assert mv.flavor == "torch"  # registered through the PyTorch flavor, not a pickle
     loaded = ws.load_model("models:/toy-net/1")
     predicted = torch.as_tensor(np.asarray(loaded.predict(X)))
-    assert torch.allclose(predicted, single(X).detach(), atol=1e-5)
+    assert torch.allclose(predicted.flatten(), single(X).detach().flatten(), atol=1e-5)
 
 
 def test_bad_arguments_fail_before_ray_starts(ws: Workspace) -> None:
