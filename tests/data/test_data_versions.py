@@ -251,3 +251,28 @@ def test_manifest_is_byte_for_byte_the_json_it_always_was() -> None:
             r: {"sha256": h, "size": n} for r, h, n in zip(rels, hexes, sizes, strict=True)}},
             sort_keys=True).encode()
         assert manifest_bytes(rels, hexes, sizes) == expected
+
+
+def test_many_small_files_are_hashed_on_every_core_with_the_same_tree(
+        ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above a file count, hashing forks a process per core; the version is the same."""
+    from kiln.data import snapshot
+
+    data = _tree(tmp_path / "many", n=300)
+    threaded = kiln.data.add(data, name="threaded")
+    (data / "part1" / "new.bin").write_bytes(b"only in the second version")
+    monkeypatch.setattr(snapshot, "_FORK_MIN", 100)
+    monkeypatch.setattr(snapshot, "_FORK_BATCH", 64)
+    forks: list[int] = []
+    real = snapshot._forked
+    monkeypatch.setattr(snapshot, "_forked", lambda jobs, *a: forks.append(len(jobs)) or real(
+        jobs, *a))
+    shutil.rmtree(Path(ws.settings.home) / "cache" / "stat")  # forget every hash
+    forked = kiln.data.add(data, name="forked")
+    assert forked.file_count == threaded.file_count + 1 == 301 and forks == [301]
+    (data / "part1" / "new.bin").unlink()
+    again = kiln.data.add(data, name="again")  # the stat cache knows every file now
+    assert again.tree == threaded.tree
+    out = kiln.data.get("forked@1", tmp_path / "copy")
+    assert (out / "part1" / "new.bin").read_bytes() == b"only in the second version"
+    assert (out / "part2" / "f299.bin").read_bytes() == b"content 299"

@@ -236,14 +236,39 @@ def _runtime(app: Any) -> Any:
     return app.runtime
 
 
-def test_feedback_is_stored(client: TestClient, served: Workspace) -> None:
-    assert client.post("/feedback", json={"request_id": "r1", "label": 1}).json() == {"stored": 1}
-    items = [{"request_id": f"r{i}", "label": i % 2, "weight": 2} for i in range(2, 5)]
+def test_feedback_is_stored(client: TestClient, served: Workspace, breast_cancer: Any) -> None:
+    X, _ = breast_cancer
+    ids = [client.post("/predict", json={"records": records(X.head(1))}
+                       ).headers["x-request-id"] for _ in range(4)]
+    assert client.post("/feedback", json={"request_id": ids[0], "label": 1}).json() == {
+        "stored": 1}
+    items = [{"request_id": rid, "label": i % 2, "weight": 2} for i, rid in enumerate(ids[1:])]
     assert client.post("/feedback", json={"items": items}).json() == {"stored": 3}
     bad = client.post("/feedback", json={"items": [{"label": 1}]})
     assert bad.status_code == 400 and "request_id" in bad.text
     frame = served.read_feedback("churn")
-    assert sorted(frame["request_id"]) == ["r1", "r2", "r3", "r4"]
+    assert sorted(frame["request_id"]) == sorted(ids)
+
+
+def test_feedback_names_unknown_ids_and_bad_labels(client: TestClient, served: Workspace,
+                                                   breast_cancer: Any) -> None:
+    X, _ = breast_cancer
+    rid = client.post("/predict", json={"records": records(X.head(1))}).headers["x-request-id"]
+    unknown = client.post("/feedback", json={"items": [{"request_id": rid, "label": 1},
+                                                       {"request_id": "nope", "label": 0}]})
+    assert unknown.status_code == 404, unknown.text
+    assert "'nope'" in unknown.json()["error"]["message"]
+    wrong = client.post("/feedback", json={"request_id": rid, "label": {"a": 1}})
+    assert wrong.status_code == 422 and "label" in wrong.json()["error"]["message"]
+    assert len(served.read_feedback("churn")) == 0  # nothing stored from a refused batch
+    # another process (here: a second app) finds an id it did not answer in the flushed log
+    logger = client.app.runtime.logger  # type: ignore[attr-defined]
+    assert logger is not None and logger.flush() >= 1
+    with TestClient(create_app(served, "churn", ServerOptions())) as other:
+        assert other.post("/feedback", json={"request_id": rid, "label": 1}).json() == {
+            "stored": 1}
+        assert other.post("/feedback", json={"request_id": "nope", "label": 1}
+                          ).status_code == 404
 
 
 def test_openapi_and_metrics(client: TestClient, breast_cancer: Any) -> None:

@@ -158,3 +158,38 @@ def test_unknown_deployment_is_one_line(home: Path, served: Workspace) -> None:
     assert out.returncode == 2
     assert out.stderr.strip() == ("error: deployment 'nope' does not exist; "
                                   "deployments: 'churn'")
+
+
+@pytest.mark.slow
+def test_kiln_serve_runs_non_sklearn_flavors_and_their_onnx_conversion(ws: Workspace) -> None:
+    """``kiln serve`` (a real process) answers for a PyTorch and a LightGBM model; the
+    LightGBM deployment answers through its checked ONNX conversion."""
+    import numpy as np
+
+    from kiln.registry.convert import convert_to_onnx
+    from kiln.testing.flavor_examples import data, lightgbm_model, torch_mlp
+
+    X = data()[0]
+    for name, make in (("torch-net", torch_mlp), ("lgbm", lightgbm_model)):
+        ws.log_model(None, make(), name, input_example=X.head(5))
+        ws.set_alias(name, "production", 1)
+        ws.create_deployment(name, [f"{name}@production:100"], [])
+    converted = convert_to_onnx(ws, "lgbm", 1)
+    assert converted.target.flavor == "onnx"
+    home = Path(ws.settings.home)
+    rows = X.head(4).to_dict(orient="records")
+    for name in ("torch-net", "lgbm"):
+        native = np.asarray(ws.load_model(f"models:/{name}/1").predict(X.head(4)), dtype=float)
+        server = Server(home, name)
+        try:
+            r = httpx.post(server.url + "/predict", json={"records": rows}, timeout=30)
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert body["model_version"] == 1
+            meta = httpx.get(f"{server.url}/v2/models/{name}", timeout=30).json()
+            runtime = "onnx" if name == "lgbm" else "torch"  # the checked conversion is used
+            assert [r["runtime"] for r in meta["routes"]] == [runtime]
+            np.testing.assert_allclose(np.asarray(body["predictions"], dtype=float), native,
+                                       rtol=1e-4, atol=1e-5)
+        finally:
+            server.stop()

@@ -13,7 +13,9 @@ import contextlib
 import dataclasses
 import json
 import logging
+import math
 import os
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +83,16 @@ class Json(JSONResponse):
         return _dumps(content)
 
 
+#: How many answered request ids a server keeps in memory for feedback checks.
+RECENT_IDS = 100_000
+
+
+def _is_label(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isnan(value)
+    return isinstance(value, int | str | bool)
+
+
 class ServingApp:
     """Builds the Starlette app; ``runtime`` is the live routing and model state."""
 
@@ -95,6 +107,8 @@ class ServingApp:
         register_monitor_gauges(self.metrics.registry, ws, deployment)
         self.runtime = DeploymentRuntime(ws, deployment, self.options, self.metrics)
         self._close_ws = close_workspace
+        # ids this process answered recently: feedback for them needs no log lookup
+        self._recent_ids: OrderedDict[str, None] = OrderedDict()
         ws.get_deployment(deployment)  # unknown deployment: fail before listening
         routes = [
             Route("/v2/health/live", self.live, methods=["GET"]),
@@ -233,6 +247,10 @@ class ServingApp:
         rid = request.headers.get("x-request-id") or new_request_id()
         payload = dataclasses.replace(payload, body=request.state.body)
         active, outputs, _ = await self.runtime.infer(payload, request.headers, rid)
+        recent = self._recent_ids
+        recent[rid[:64]] = None
+        if len(recent) > RECENT_IDS:
+            recent.popitem(last=False)
         return active, outputs, rid, active.served.version
 
     # -- endpoints ----------------------------------------------------------------------
@@ -263,7 +281,8 @@ class ServingApp:
             "inputs": inputs,
             "outputs": [{"name": "predict", "datatype": "FP64", "shape": [-1]}],
             "routes": [{"route": r.target, "weight": r.route.weight,
-                        "model_version": r.served.version} for r in table.routes],
+                        "model_version": r.served.version,
+                        "runtime": r.served.model.flavor} for r in table.routes],
             "shadows": [{"route": r.target, "model_version": r.served.version}
                         for r in table.shadows],
         })
@@ -315,11 +334,34 @@ class ServingApp:
             if not isinstance(item, dict) or not isinstance(item.get("request_id"), str) \
                     or "label" not in item:
                 raise PayloadError(f"feedback item {i} needs a string request_id and a label")
+            label = item["label"]
+            if not all(_is_label(v) for v in (label if isinstance(label, list) else [label])):
+                raise InputError(
+                    f"feedback item {i}: label {label!r} is a {type(label).__name__}; "
+                    "accepted: a number, string or boolean (a list of them for a request of "
+                    "several rows)", field="label")
             extra = {k: v for k, v in item.items() if k not in ("request_id", "label")}
-            records.append(Feedback(item["request_id"][:64], self.deployment, item["label"],
-                                    ts, extra))
+            records.append(Feedback(item["request_id"][:64], self.deployment, label, ts, extra))
+        unseen = [r.request_id for r in records if r.request_id not in self._recent_ids]
+        if unseen:
+            missing = await run_in_threadpool(self._not_in_log, unseen)
+            if missing:
+                raise HttpError(
+                    404, "unknown_request_id",
+                    f"feedback for request id {missing[0]!r}: no such request in the prediction "
+                    f"log of deployment {self.deployment!r}"
+                    + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                    + "; the id is the x-request-id header of the answer (a request another "
+                    "worker answered is found once its log is flushed: retry in a few seconds)",
+                    field="request_id")
         await run_in_threadpool(self.ws.store.add_feedback, records)
         return Json({"stored": len(records)})
+
+    def _not_in_log(self, request_ids: list[str]) -> list[str]:
+        """The ids in ``request_ids`` this deployment's prediction log does not hold."""
+        log = self.ws.read_prediction_log(self.deployment)
+        known = set(log["request_id"]) if len(log) else set()
+        return [rid for rid in dict.fromkeys(request_ids) if rid not in known]
 
     async def prometheus(self, request: Request) -> Response:
         data, ctype = self.metrics.render()
