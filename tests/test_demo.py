@@ -48,7 +48,7 @@ def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:
                                     capture_output=True, text=True, env=env, check=True).stdout)
     assert [r["weight"] for r in dep["routes"]] == [90, 10] and len(dep["shadows"]) == 1
     flat = " ".join(out.stdout.split())  # the monitoring loop (kiln.monitoring.demo)
-    assert "10. Alert 1 drift: drift.share_of_drifted_features" in flat
+    assert "12. Alert 1 drift: drift.share_of_drifted_features" in flat
     assert "registered as challenger" in flat and "promoted to production" in flat
     assert "-promoted-> deployment_version:breast-cancer-monitored/3" in flat
     shown = json.loads(subprocess.run([*cli, "monitor", "show", "breast-cancer-drift", "--json"],

@@ -70,7 +70,7 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
 
     with kiln.use_workspace(ws):
         result.run_ids = train_sweep(ws, console, dataset=training)
-    console.print(f"[bold]2. Sweep[/]: {len(SWEEP)} tracked runs in experiment {EXPERIMENT!r}")
+    console.print(f"[bold]3. Sweep[/]: {len(SWEEP)} tracked runs in experiment {EXPERIMENT!r}")
 
     best = ws.search_run_objects(EXPERIMENT, filter=f"run_id IN ({_quoted(result.run_ids)})",
                                  order_by=["metrics.auc DESC", "metrics.log_loss ASC"],
@@ -81,7 +81,7 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
                                        f"class_weight={best.params['class_weight']}")
     result.model_version = mv
     console.print(
-        f"[bold]3. Registry[/]: best run {best.name} (auc {best.metrics['auc']:.4f}) "
+        f"[bold]4. Registry[/]: best run {best.name} (auc {best.metrics['auc']:.4f}) "
         f"registered as {MODEL_NAME} version {mv.version}"
     )
     from kiln.governance.demo import governance_stage
@@ -95,7 +95,7 @@ def run_demo(ws: Workspace, console: Console) -> DemoResult:
     result.predictions = [int(p) for p in model.predict(sample)]
     result.truth = [int(t) for t in y_test.head(8)]
     console.print(
-        f"[bold]5. Serving check[/]: loaded models:/{MODEL_NAME}@production in "
+        f"[bold]6. Serving check[/]: loaded models:/{MODEL_NAME}@production in "
         f"{result.load_seconds * 1000:.0f} ms (hash verified); predictions "
         f"{result.predictions} vs truth {result.truth}"
     )

@@ -72,7 +72,7 @@ def governance_stage(ws: Workspace, console: Console, mv: ModelVersion, X_train:
     print_checks(result.promoted, f"{mv.name} v{mv.version} -> @production")
     if not result.promoted.moved:  # pragma: no cover - the best model passes its gates
         raise RuntimeError("the demo's best model did not pass its gates")
-    console.print(f"[bold]4. Promotion[/]: all {len(result.promoted.checks)} checks pass; "
+    console.print(f"[bold]5. Promotion[/]: all {len(result.promoted.checks)} checks pass; "
                   f"{mv.name}@production -> version {mv.version}")
 
     weak = _register_weak(ws, mv.name, X_train, y_train)

@@ -236,7 +236,7 @@ def loop_stage(ws: Workspace, console: Console, run_id: str, X: pd.DataFrame, y:
     scheduler = Scheduler(ws, pipelines=[retraining], interval=1.0)
     scheduler.tick()  # the scheduler sees the on_alert trigger before any alert
     profile = ws.build_reference_profile(MODEL, mv.version)
-    console.print(f"[bold]9. Monitoring[/]: monitor {MONITOR} on deployment {DEPLOYMENT}; "
+    console.print(f"[bold]11. Monitoring[/]: monitor {MONITOR} on deployment {DEPLOYMENT}; "
                   f"reference profile of v{mv.version} from {profile.dataset} "
                   f"({profile.rows} rows, stored once)")
 
@@ -255,14 +255,14 @@ def loop_stage(ws: Workspace, console: Console, run_id: str, X: pd.DataFrame, y:
                       f"{d['performance']['accuracy']:.3f} on {d['labelled']} labels")
     out.alerts = list(reversed(ws.list_alerts(MONITOR)))
     for a in out.alerts:
-        console.print(f"[bold]10. Alert[/] {a.alert_id} [red]{a.rule}[/]: {a.message}")
+        console.print(f"[bold]12. Alert[/] {a.alert_id} [red]{a.rule}[/]: {a.message}")
     fired = scheduler.tick()
     if not fired or fired[0].status != "FINISHED":
         raise RuntimeError(f"the retraining pipeline did not run: {fired}")
     out.pipeline_run = fired[0].run_id or ""
     out.challenger = ws.store.get_alias(MODEL, "challenger")
     dep = ws.get_deployment(DEPLOYMENT)
-    console.print(f"[bold]11. Retraining[/]: on_alert({MONITOR!r}) ran pipeline "
+    console.print(f"[bold]13. Retraining[/]: on_alert({MONITOR!r}) ran pipeline "
                   f"{out.pipeline_run[:8]}: {MODEL} v{out.challenger} registered as "
                   f"challenger; deployment v{dep.version}: "
                   + ", ".join(f"{r.target} {r.weight:g}" for r in dep.routes))
@@ -271,18 +271,18 @@ def loop_stage(ws: Workspace, console: Console, run_id: str, X: pd.DataFrame, y:
     ab_window = ws.run_monitor(MONITOR, start=t2, end=t3)
     out.windows.append(ab_window)
     ab = ab_window.data.get("ab", {})
-    console.print(f"[bold]12. A/B[/]: {', '.join(f'{k} {v}' for k, v in routes.items())} "
+    console.print(f"[bold]14. A/B[/]: {', '.join(f'{k} {v}' for k, v in routes.items())} "
                   f"requests; accuracy {ab.get('control')} "
                   f"{_route_acc(ab_window, ab.get('control'))} vs {ab.get('treatment')} "
                   f"{_route_acc(ab_window, ab.get('treatment'))}, p = "
                   f"{ab.get('p_value', float('nan')):.2g}, winner {ab.get('winner_route')}")
     out.decision = promote_if_better(ws, MONITOR, ab_window,
                                      policy=policy if policy is not None else demo_policy(X, y))
-    console.print(f"[bold]13. Promotion[/]: {out.decision.reason}")
+    console.print(f"[bold]15. Promotion[/]: {out.decision.reason}")
     drift_alert = next((a for a in out.alerts if a.rule == "drift"), None)
     if drift_alert is not None:
         out.chain = loop_chain(ws, drift_alert.alert_id)
-        console.print("[bold]14. The chain[/] (kiln alert chain "
+        console.print("[bold]16. The chain[/] (kiln alert chain "
                       f"{drift_alert.alert_id}):")
         for line in out.chain:
             console.print(f"   {line}")

@@ -51,7 +51,7 @@ def flavors_stage(ws: Workspace, console: Console, X_train: Any, X_test: Any, y_
     native_ms, onnx_ms = _best_ms(native.predict, X_test), _best_ms(onnx.predict, X_test)
     agree = float((native.predict(X_test) == onnx.predict(X_test)).mean())
     console.print(
-        f"[bold]9. Flavors[/]: LightGBM (auc {auc:.4f}) registered as {MODEL_NAME} "
+        f"[bold]10. Flavors[/]: LightGBM (auc {auc:.4f}) registered as {MODEL_NAME} "
         f"v{mv.version} in LightGBM's text format; converted: {done.summary}. "
         f"Serving prefers the ONNX path: {len(X_test)} test rows in {onnx_ms:.2f} ms vs "
         f"{native_ms:.2f} ms native, {agree:.0%} same labels"

@@ -54,7 +54,7 @@ def run_serving_demo(ws: Workspace, console: Console, model_name: str, experimen
         message="demo A/B test",
     )
     console.print(
-        f"[bold]6. Deployment[/]: {DEPLOYMENT} v{dep.version}: "
+        f"[bold]7. Deployment[/]: {DEPLOYMENT} v{dep.version}: "
         + ", ".join(f"{r.target} {r.weight:g}%" for r in dep.routes)
         + f"; shadow {dep.shadows[0].target} (sticky on header x-patient-id)"
     )
@@ -101,14 +101,14 @@ def run_serving_demo(ws: Workspace, console: Console, model_name: str, experimen
     split = ", ".join(f"{route} (v{versions.get(route, '?')}) {n}"
                       for route, n in sorted(result.by_route.items(), key=lambda kv: -kv[1]))
     console.print(
-        f"[bold]7. Traffic[/]: {requests} HTTP requests -> {split}; shadow "
+        f"[bold]8. Traffic[/]: {requests} HTTP requests -> {split}; shadow "
         f"{dep.shadows[0].target} got {result.shadow_calls} copies (never returned); "
         f"accuracy {result.accuracy:.3f} with feedback stored for every request"
     )
     status = "every request is" if result.missing_from_log == 0 else \
         f"{result.missing_from_log} requests are NOT"
     console.print(
-        f"[bold]8. Prediction log[/]: {result.logged} rows for {requests} requests "
+        f"[bold]9. Prediction log[/]: {result.logged} rows for {requests} requests "
         f"(+{result.shadow_calls} shadow rows) in Parquet batches: {status} in the log"
     )
     return result
