@@ -88,3 +88,25 @@ def test_old_pickled_sklearn_versions_still_load_for_their_writer(
     with _as(tmp_path / "home", "bob") as bob, pytest.raises(UntrustedModelError,
                                                               match="pickle"):
         bob.load_model("models:/old/1")
+
+
+def test_safe_format_is_skipped_only_when_asked(ws: Workspace, tmp_path: Path) -> None:
+    """log_model writes skops for scikit-learn; pipelines' step outputs (safe_format=False)
+    keep only the pickle, which kiln itself reads back."""
+    import json
+
+    from sklearn.linear_model import LogisticRegression
+
+    from kiln.artifacts.tree import get_tree
+    from kiln.registry.model import META_FILE, load_bundle, save_model
+
+    model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    formats = {}
+    for safe in (True, False):
+        saved = save_model(ws.artifacts, model, safe_format=safe)
+        folder = get_tree(ws.artifacts, saved.artifact, tmp_path / str(safe))
+        meta = json.loads((folder / META_FILE).read_text())["flavor_meta"]
+        formats[safe] = (meta["format"], sorted(p.name for p in folder.iterdir()))
+        assert load_bundle(ws.artifacts, saved.artifact).raw.predict([[3.0]]).tolist() == [1]
+    assert formats[True][0] == "skops" and "model.skops" in formats[True][1]
+    assert formats[False][0] == "pickle" and "model.skops" not in formats[False][1]

@@ -127,8 +127,9 @@ class ModelMaterializer:
         from kiln.artifacts.base import StoredObject
         from kiln.registry.model import save_model
 
+        # a step's model is read back only by kiln (load_bundle below), so no skops copy
         saved = save_model(_Unsynced(store) if getattr(store, "supports_unsynced", False)
-                           else store, value)
+                           else store, value, safe_format=False)
         return StoredObject(saved.artifact, 0)
 
     def load(self, sha256: str, store: ArtifactStore) -> Any:

@@ -73,9 +73,12 @@ def save_model(
     flavor: str | None = None,
     input_example: Any = None,
     signature: Signature | None = None,
+    safe_format: bool = True,
 ) -> SavedModel:
     """Save ``model`` with its flavor into the artifact store; infer the signature from
-    ``input_example`` when none is given."""
+    ``input_example`` when none is given. ``safe_format=False`` skips a flavor's safe
+    format (skops for scikit-learn: its first import in a process takes seconds), for
+    bundles only kiln itself reads back."""
     from kiln import __version__
     from kiln.registry.flavors import detect_flavor, get_flavor
     from kiln.registry.flavors.base import wrap
@@ -88,7 +91,13 @@ def save_model(
         signature = infer_signature(input_example, output)
     with tempfile.TemporaryDirectory(prefix="kiln-model-") as tmp:
         path = Path(tmp)
-        flavor_meta = chosen.save(model, path)
+        from kiln.registry.flavors.base import SAFE_FORMAT
+
+        token = SAFE_FORMAT.set(safe_format)
+        try:
+            flavor_meta = chosen.save(model, path)
+        finally:
+            SAFE_FORMAT.reset(token)
         if input_example is not None:
             (path / EXAMPLE_FILE).write_text(_example_json(input_example))
         meta = {

@@ -16,8 +16,15 @@ Two optional methods, looked up with ``getattr`` so older flavors keep working:
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+#: Whether flavors write their safe format (skops for scikit-learn) besides or instead of a
+#: pickle. :func:`kiln.registry.model.save_model` sets it; pipelines turn it off for the
+#: models steps hand to each other, which only kiln reads back and which a safe format
+#: would not protect anyway (a step output is loaded as its step stored it).
+SAFE_FORMAT: ContextVar[bool] = ContextVar("kiln_safe_format", default=True)
 
 
 @runtime_checkable

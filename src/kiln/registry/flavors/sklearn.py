@@ -42,7 +42,9 @@ class SklearnFlavor:
 
     def save(self, model: object, path: Path) -> dict[str, Any]:
         meta: dict[str, Any] = {"class": _qualname(model)}
-        if importlib.util.find_spec("skops") is not None:
+        from kiln.registry.flavors.base import SAFE_FORMAT
+
+        if SAFE_FORMAT.get() and importlib.util.find_spec("skops") is not None:
             import skops.io
 
             (path / _SKOPS).write_bytes(_stable_zip(skops.io.dumps(model)))
