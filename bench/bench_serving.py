@@ -244,6 +244,14 @@ def kiln_setup(home: Path) -> tuple[Any, Any, Any]:
     ws.create_deployment("numpy", ["bc-numpy@production:100"])
     ws.log_model(None, forest, "rf", input_example=X.head(3))
     ws.set_alias("rf", "production", 1)
+    # the same LogisticRegression with its checked ONNX conversion (kiln models convert):
+    # the server then runs ONNX Runtime and never imports scikit-learn (``kiln-onnx``)
+    from kiln.registry.convert import convert_to_onnx
+
+    ws.log_model(None, model, "bc-onnx", input_example=X.head(3))
+    convert_to_onnx(ws, "bc-onnx", 1)
+    ws.set_alias("bc-onnx", "production", 1)
+    ws.create_deployment("onnx", ["bc-onnx@production:100"])
     ws.close()
     return X, model, forest
 
@@ -290,7 +298,8 @@ def servers(args: argparse.Namespace, X: Any, home: Path) -> list[dict[str, Any]
     kiln_bin = str(Path(sys.executable).parent / "kiln")
     env = {**os.environ, "KILN_HOME": str(home)}
     out = []
-    for dep, extra in (("plain", ["--no-log"]), ("full", []), ("numpy", ["--no-log"])):
+    for dep, extra in (("plain", ["--no-log"]), ("full", []), ("numpy", ["--no-log"]),
+                       ("onnx", ["--no-log"])):
         port = free_port()
         out.append({"name": f"kiln-{dep}", "url": f"http://127.0.0.1:{port}/predict",
                     "cmd": [kiln_bin, "serve", dep, "--port", str(port), *extra],
@@ -414,7 +423,7 @@ def report(results: list[dict[str, Any]], batch: dict[str, Any],
     by = {r["server"]: r for r in results}
     peers = [r for r in results if not r["server"].startswith("kiln")]
     print()
-    for name in ("kiln-plain", "kiln-full", "kiln-numpy"):
+    for name in ("kiln-plain", "kiln-full", "kiln-numpy", "kiln-onnx"):
         k = by.get(name)
         if k is None:
             continue
