@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kiln.exceptions import InvalidArgumentError, KilnError
+from kiln.serving.inputs import is_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -174,17 +175,12 @@ def _join_feedback(ws: Workspace, window: Window) -> None:
         for rid, label in by_request.items():
             at = positions[rid]
             values = label if isinstance(label, list) and len(at) > 1 else [label]
-            if len(values) != len(at) or not all(_is_label(v) for v in values):
+            if len(values) != len(at) or not all(is_label(v) for v in values):
                 window.invalid_labels.append(rid)
                 continue
             for i, v in zip(at, values, strict=True):
                 labels[i] = v
     frame[LABEL] = labels
-
-
-def _is_label(value: Any) -> bool:
-    return isinstance(value, str | int | float | bool) and not (
-        isinstance(value, float) and math.isnan(value))
 
 
 def check_labels(ws: Workspace, deployment: str, labels: dict[str, Any]) -> None:
@@ -201,7 +197,7 @@ def check_labels(ws: Workspace, deployment: str, labels: dict[str, Any]) -> None
                 f"feedback for request id {rid!r}: no such request in the prediction log of "
                 f"deployment {deployment!r} (the id is in the x-request-id response header)")
         values = label if isinstance(label, list) else [label]
-        if not all(_is_label(v) for v in values):
+        if not all(is_label(v) for v in values):
             raise InvalidArgumentError(
                 f"feedback label {label!r} for request {rid!r} is a {type(label).__name__}; "
                 "accepted: a number, string or boolean (a list of them for a request of "

@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import math
 import os
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -37,6 +36,7 @@ from kiln.serving.inputs import (
     from_mlflow,
     from_predict,
     from_v2,
+    is_label,
 )
 from kiln.serving.metrics import ServerMetrics
 from kiln.serving.runtime import DeploymentRuntime, NotReadyError, ServerOptions, new_request_id
@@ -85,12 +85,6 @@ class Json(JSONResponse):
 
 #: How many answered request ids a server keeps in memory for feedback checks.
 RECENT_IDS = 100_000
-
-
-def _is_label(value: Any) -> bool:
-    if isinstance(value, float):
-        return not math.isnan(value)
-    return isinstance(value, int | str | bool)
 
 
 class ServingApp:
@@ -335,7 +329,7 @@ class ServingApp:
                     or "label" not in item:
                 raise PayloadError(f"feedback item {i} needs a string request_id and a label")
             label = item["label"]
-            if not all(_is_label(v) for v in (label if isinstance(label, list) else [label])):
+            if not all(is_label(v) for v in (label if isinstance(label, list) else [label])):
                 raise InputError(
                     f"feedback item {i}: label {label!r} is a {type(label).__name__}; "
                     "accepted: a number, string or boolean (a list of them for a request of "

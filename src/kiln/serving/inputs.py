@@ -20,6 +20,14 @@ if TYPE_CHECKING:
     from kiln.entities import Signature
 
 
+def is_label(value: Any) -> bool:
+    """Whether ``value`` can be ground truth for a prediction: a number (not NaN), a string
+    or a boolean. ``/feedback`` and the monitors' label checks both use it."""
+    if isinstance(value, float):
+        return not math.isnan(value)
+    return isinstance(value, int | str | bool)
+
+
 class PayloadError(InvalidArgumentError):
     """The body parses as JSON but is not one of the accepted shapes (HTTP 400)."""
 
