@@ -117,3 +117,19 @@ def test_batcher_bounds_its_queue_and_isolates_failures() -> None:
     assert ok1.tolist() == [1.0] and ok2.tolist() == [2.0]
     assert isinstance(bad, ModelError) and "negative" in str(bad)
     assert isinstance(full, QueueFullError)
+
+
+def test_recent_ids_evicts_oldest_and_holds_its_memory_from_the_start() -> None:
+    from kiln.serving.app import RecentIds
+
+    recent = RecentIds(1000)
+    ring = recent._ring
+    assert "req-0" not in recent  # empty slots match nothing
+    for i in range(5000):
+        recent.add(f"req-{i}")
+    assert all(f"req-{i}" in recent for i in range(4000, 5000))
+    assert not any(f"req-{i}" in recent for i in range(4000))
+    assert 12345 not in recent
+    assert recent._ring is ring and ring.nbytes == 8000  # the same memory throughout
+    with pytest.raises(ValueError, match="capacity 0"):
+        RecentIds(0)

@@ -30,6 +30,10 @@ def serve(deployment: str, host: str, port: int, workers: int, max_batch_size: i
           max_wait_ms: float, max_queue: int, max_body_mb: float, allow_nan: bool,
           poll_seconds: float, no_log: bool, access_log: bool) -> None:
     """Serve DEPLOYMENT over HTTP (v2 inference protocol, /predict, /invocations, /metrics)."""
+    # A server runs for weeks: Arrow buffers of the prediction log go back to the OS when
+    # freed (the system allocator) instead of being held by jemalloc's decay, which made
+    # memory swing by ~30 MB between log flushes (docs/benchmarks-serving.md).
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     import uvicorn
 
     from kiln.exceptions import InvalidArgumentError

@@ -184,6 +184,24 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def logged_ids(store: MetadataStore, artifacts: ArtifactStore, deployment: str,
+               request_ids: set[str]) -> set[str]:
+    """Which of ``request_ids`` the prediction log of ``deployment`` holds. Reads only the
+    ``request_id`` column, newest batch first, and stops once every id is found: an id
+    another worker answered a moment ago costs one small read, not the whole log."""
+    import pyarrow.parquet as pq
+
+    found: set[str] = set()
+    batches = store.list_prediction_logs(deployment, None, None)
+    for batch in sorted(batches, key=lambda b: b.end_time, reverse=True):
+        column = pq.read_table(io.BytesIO(artifacts.get_bytes(batch.artifact)),
+                               columns=["request_id"]).column(0).to_pylist()
+        found.update(request_ids.intersection(column))
+        if len(found) == len(request_ids):
+            break
+    return found
+
+
 def read_log(
     store: MetadataStore,
     artifacts: ArtifactStore,
