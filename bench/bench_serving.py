@@ -258,9 +258,13 @@ def kiln_setup(home: Path) -> tuple[Any, Any, Any]:
 
 def batch_bench(home: Path, X: Any, models: dict[str, Any], rows: int) -> dict[str, Any]:
     """``kiln predict``'s code path vs the raw model's predict on the in-memory frame, and
-    vs the plain pandas script (read_parquet, predict, to_parquet), per model."""
+    vs the plain pandas script (read_parquet, predict, to_parquet), per model; and the
+    floors: reading the input alone, and the least a script can do (pyarrow read, one
+    predict, pyarrow write of the same output)."""
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     from kiln.workspace import Workspace
 
@@ -274,6 +278,14 @@ def batch_bench(home: Path, X: Any, models: dict[str, Any], rows: int) -> dict[s
         model.predict(big)
         raw = time.perf_counter() - t
         t = time.perf_counter()
+        table = pq.read_table(src)
+        read = time.perf_counter() - t
+        matrix = np.column_stack([c.to_numpy() for c in table.columns])
+        preds = model.predict(pd.DataFrame(matrix, columns=big.columns, copy=False))
+        pq.write_table(table.append_column("prediction", pa.array(preds)),
+                       WORK / "batch_arrow.parquet")
+        arrow = time.perf_counter() - t
+        t = time.perf_counter()
         frame = pd.read_parquet(src)
         frame.assign(prediction=model.predict(frame)).to_parquet(WORK / "batch_pandas.parquet")
         script = time.perf_counter() - t
@@ -281,8 +293,9 @@ def batch_bench(home: Path, X: Any, models: dict[str, Any], rows: int) -> dict[s
         res = ws.batch_predict(f"{name}@production", src, WORK / "batch_out.parquet")
         ws.close()
         out[name] = {"raw_predict_s": raw, "pandas_script_s": script, "kiln_s": res.seconds,
-                     "load1": load1()}
-        print(f"    batch {name}: raw predict {raw:.2f} s, pandas script {script:.2f} s, "
+                     "read_s": read, "arrow_script_s": arrow, "load1": load1()}
+        print(f"    batch {name}: raw predict {raw:.2f} s, reading the input alone {read:.2f} s, "
+              f"pyarrow script {arrow:.2f} s, pandas script {script:.2f} s, "
               f"kiln {res.seconds:.2f} s", flush=True)
     return out
 
@@ -387,10 +400,12 @@ def main() -> None:
         soak = measure("kiln-full-soak", spec["cmd"], spec["url"], spec["one"], None, 1,
                        env=spec["env"], concurrency=(), soak=args.soak)
     batch = batch_bench(home, X, {"bc": model, "rf": forest}, args.rows)
+    floor = sklearn_floor(model)
     results = [_median(name, rs) for name, rs in runs.items()]
-    report(results, batch, soak)
+    report(results, batch, soak, floor)
     (WORK / "results.json").write_text(json.dumps(
-        {"servers": results, "runs": runs, "batch": batch, "soak": soak}, indent=2))
+        {"servers": results, "runs": runs, "batch": batch, "soak": soak, "floor": floor},
+        indent=2))
     print(f"raw results: {WORK / 'results.json'}")
 
 
@@ -410,7 +425,7 @@ def _median(name: str, rs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def report(results: list[dict[str, Any]], batch: dict[str, Any],
-           soak: dict[str, Any] | None) -> None:
+           soak: dict[str, Any] | None, floor: dict[str, float] | None = None) -> None:
     print("\n| server | launch s | idle MB RSS / PSS / USS | c=1 req/s | c=1 p99 ms "
           "| c=16 req/s | c=16 p99 ms | 10k rows ms | MB after load | load1 |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -449,11 +464,57 @@ def report(results: list[dict[str, Any]], batch: dict[str, Any],
               f"(read, check, predict, write Parquet) vs raw predict {b['raw_predict_s']:.2f} s "
               f"= {b['kiln_s'] / b['raw_predict_s']:.2f}x (goal <= {GOALS['batch_ratio']}x); vs "
               f"the pandas script {b['pandas_script_s']:.2f} s = "
-              f"{b['kiln_s'] / b['pandas_script_s']:.2f}x")
+              f"{b['kiln_s'] / b['pandas_script_s']:.2f}x; vs the least script (pyarrow read, "
+              f"predict, write) {b['arrow_script_s']:.2f} s = "
+              f"{b['kiln_s'] / b['arrow_script_s']:.2f}x; reading the input alone takes "
+              f"{b['read_s']:.2f} s = {b['read_s'] / b['raw_predict_s']:.1f}x the raw predict")
     if soak is not None:
         curve = soak["soak_curve"]
         print(f"memory over {curve[-1][0]:,} c=16 requests (kiln-full): "
               + ", ".join(f"{n // 1000}k {mb:.0f} MB" for n, mb in curve))
+        trend = soak_trend(curve)
+        if trend is not None:
+            print(f"memory trend after the first 10% of requests: {trend['slope']:+.2f} MB per "
+                  f"100k requests, band {trend['low']:.0f}-{trend['high']:.0f} MB "
+                  f"(goal: flat; BentoML grew 288 -> 526 MB over ~80k requests)")
+    if floor is not None:
+        print(f"scikit-learn floor (a process that imports scikit-learn and unpickles the "
+              f"model, nothing else): {floor['seconds']:.2f} s, {floor['rss_mb']:.0f} MB RSS; "
+              f"kiln-plain is that plus its server")
+
+
+def soak_trend(curve: list[tuple[int, float]]) -> dict[str, float] | None:
+    """Least-squares slope of RSS over requests after a warm-up of the first 10% (MB per
+    100,000 requests), with the band's low and high: flat memory is a slope near 0."""
+    import numpy as np
+
+    steady = [(n, mb) for n, mb in curve if n >= 0.1 * curve[-1][0]]
+    if len(steady) < 3:
+        return None
+    n, mb = np.array(steady).T
+    slope = float(np.polyfit(n / 100_000, mb, 1)[0])
+    return {"slope": slope, "low": float(mb.min()), "high": float(mb.max())}
+
+
+def sklearn_floor(model: Any, reps: int = 3) -> dict[str, float]:
+    """What any server of this scikit-learn model pays before its first answer: starting
+    Python, importing scikit-learn (which imports scipy, and pandas and pyarrow when they
+    are installed) and unpickling the model; median wall time and peak RSS of ``reps``."""
+    import pickle
+
+    path = WORK / "floor_model.pkl"
+    path.write_bytes(pickle.dumps(model))
+    code = ("import pickle, resource, sys; import sklearn.linear_model; "
+            "pickle.loads(open(sys.argv[1], 'rb').read()); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    times, rss = [], []
+    for _ in range(reps):
+        t = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                             text=True, check=True)
+        times.append(time.perf_counter() - t)
+        rss.append(float(out.stdout.strip()))
+    return {"seconds": statistics.median(times), "rss_mb": statistics.median(rss)}
 
 
 if __name__ == "__main__":
