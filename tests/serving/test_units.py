@@ -130,6 +130,7 @@ def test_recent_ids_evicts_oldest_and_holds_its_memory_from_the_start() -> None:
     assert all(f"req-{i}" in recent for i in range(4000, 5000))
     assert not any(f"req-{i}" in recent for i in range(4000))
     assert 12345 not in recent
+    assert recent.unseen(["req-4999", "req-1", "req-4000", "new"]) == ["req-1", "new"]
     assert recent._ring is ring and ring.nbytes == 8000  # the same memory throughout
     with pytest.raises(ValueError, match="capacity 0"):
         RecentIds(0)

@@ -121,6 +121,14 @@ class RecentIds:
         return isinstance(request_id, str) and bool(
             (self._ring == self._key(request_id)).any())
 
+    def unseen(self, request_ids: list[str]) -> list[str]:
+        """The ids in ``request_ids`` not answered here recently (one pass for a batch)."""
+        import numpy as np
+
+        keys = np.array([self._key(rid) for rid in request_ids], dtype=np.uint64)
+        seen = np.isin(keys, self._ring)
+        return [rid for rid, hit in zip(request_ids, seen.tolist(), strict=True) if not hit]
+
 
 class ServingApp:
     """Builds the Starlette app; ``runtime`` is the live routing and model state."""
@@ -368,7 +376,7 @@ class ServingApp:
                     "several rows)", field="label")
             extra = {k: v for k, v in item.items() if k not in ("request_id", "label")}
             records.append(Feedback(item["request_id"][:64], self.deployment, label, ts, extra))
-        unseen = [r.request_id for r in records if r.request_id not in self._recent_ids]
+        unseen = self._recent_ids.unseen([r.request_id for r in records])
         if unseen:
             missing = await run_in_threadpool(self._not_in_log, unseen)
             if missing:
