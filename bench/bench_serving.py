@@ -504,9 +504,9 @@ def sklearn_floor(model: Any, reps: int = 3) -> dict[str, float]:
 
     path = WORK / "floor_model.pkl"
     path.write_bytes(pickle.dumps(model))
-    code = ("import pickle, resource, sys; import sklearn.linear_model; "
+    code = ("import pickle, sys; import sklearn.linear_model; "
             "pickle.loads(open(sys.argv[1], 'rb').read()); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+            "print(int(open('/proc/self/status').read().split('VmRSS:')[1].split()[0]) / 1024)")
     times, rss = [], []
     for _ in range(reps):
         t = time.perf_counter()

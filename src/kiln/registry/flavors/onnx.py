@@ -30,6 +30,10 @@ class OnnxPredictor:
         options.log_severity_level = 3  # converted graphs may declare a label shape of {1}
         if threads:
             options.intra_op_num_threads = threads
+        # ONNX Runtime's worker threads busy-wait for the next call by default: in a server
+        # they then take the cores the event loop needs to parse the next request (a
+        # 10,000-row request took 90 ms instead of 30 on two cores)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         source = model_path if isinstance(model_path, bytes) else str(model_path)
         self.session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
         self.inputs = [(i.name, _DTYPES.get(i.type, "float32")) for i in self.session.get_inputs()]
