@@ -8,6 +8,7 @@ import contextlib
 import io
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -23,6 +24,8 @@ from kiln.artifacts._hashing import (
 from kiln.artifacts.base import StoredObject
 from kiln.artifacts.packs import ObjectLocation, PackIndex, PackWriter, rewrite_without
 from kiln.exceptions import NotFoundError
+
+_LOOSE_DIRS_TTL = 1.0  # s
 
 
 class LocalArtifactStore:
@@ -41,6 +44,7 @@ class LocalArtifactStore:
         self._tmp = self.root / ".tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
         self._packs = PackIndex(self.root / "packs")  # read on first use
+        self._loose_dirs: tuple[float, set[str]] = (0.0, set())  # when listed, and what
 
     def path_of(self, sha256: str) -> Path:
         """Where the object's loose file lives (whether or not it exists). A packed object
@@ -71,6 +75,14 @@ class LocalArtifactStore:
         hit = self._packs.find(sha256, thorough=False)
         if hit is not None:
             return hit.size == size
+        # No stat for an object whose folder did not exist a moment ago (all of them in a
+        # new store): one folder made since then by another process only costs a duplicate.
+        listed, dirs = self._loose_dirs
+        if time.monotonic() - listed > _LOOSE_DIRS_TTL:
+            dirs = set(os.listdir(self.url))
+            self._loose_dirs = (time.monotonic(), dirs)
+        if sha256[:2] not in dirs:
+            return False
         try:
             return os.stat(os.path.join(self.url, sha256[:2], sha256[2:])).st_size == size
         except FileNotFoundError:
@@ -102,6 +114,7 @@ class LocalArtifactStore:
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileNotFoundError:
             os.makedirs(os.path.dirname(target), exist_ok=True)
+            self._loose_dirs[1].add(sha256[:2])
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             return  # another writer stored the same bytes
@@ -197,6 +210,7 @@ class LocalArtifactStore:
                 os.unlink(tmp_name)
             else:
                 target.parent.mkdir(exist_ok=True)
+                self._loose_dirs[1].add(sha[:2])
                 os.replace(tmp_name, target)
         except BaseException:
             if os.path.exists(tmp_name):
