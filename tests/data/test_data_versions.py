@@ -368,3 +368,13 @@ def test_objects_of_a_pack_that_lost_its_index_are_stored_again(
     assert _objects(ws) == (40, 1)
     shutil.rmtree(data)
     assert kiln.data.pull(tmp_path / "d.kiln").written == 40
+
+
+def test_a_small_file_that_grew_since_its_listing_is_read_whole(tmp_path: Path) -> None:
+    from kiln.data.snapshot import _read_small
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 3_000_000)
+    assert _read_small(str(path), 10) == b"x" * 3_000_000
+    assert _read_small(str(path), 3_000_000) == b"x" * 3_000_000
+    assert _read_small(str(path), 5_000_000) == b"x" * 3_000_000

@@ -241,8 +241,7 @@ def _hash_small(batch: Sequence[tuple[int, str, int]]) -> list[tuple[int, str]]:
     with (store.packer() if pack and store is not None
           else contextlib.nullcontext()) as packer:
         for i, path, size in batch:
-            with open(path, "rb", buffering=0) as fh:
-                data = fh.readall()
+            data = _read_small(path, size)
             sha = hashlib.sha256(data).hexdigest()
             if packer is not None and size <= _PACK_MAX:
                 packer.add(data, sha)
@@ -261,8 +260,7 @@ def _hash_batch(batch: Sequence[tuple[int, str, int]], store: ArtifactStore | No
             stored = store.put_file(Path(path)) if store is not None else None
             sha = stored.sha256 if stored is not None else _hash_stream(path)
         else:
-            with open(path, "rb") as fh:
-                data = fh.read()
+            data = _read_small(path, size)
             sha = hashlib.sha256(data).hexdigest()
             if packer is not None and size <= _PACK_MAX:
                 packer.add(data, sha)
@@ -272,6 +270,22 @@ def _hash_batch(batch: Sequence[tuple[int, str, int]], store: ArtifactStore | No
                 store.put_bytes(data)
         out.append((i, sha))
     return out
+
+
+def _read_small(path: str, size: int) -> bytes:
+    """The whole file, expected to hold ``size`` bytes: with ``os.read`` it costs half of
+    ``open().read()`` (no file object), which matters at 100,000 files."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(fd, size + 1)  # a short read of a regular file is its end
+        if len(data) <= size:
+            return data
+        blocks = [data]  # it grew since it was listed
+        while block := os.read(fd, 1 << 20):
+            blocks.append(block)
+        return b"".join(blocks)
+    finally:
+        os.close(fd)
 
 
 def _hash_stream(path: str) -> str:
