@@ -90,6 +90,7 @@ def test_index_is_sorted_digests_with_offsets_and_sizes(tmp_path: Path) -> None:
     assert dict(zip(digests, zip(offsets, sizes, strict=True), strict=True)) == {
         shas[0]: (0, 2), shas[1]: (2, 1), shas[2]: (3, 3)}
     assert idx.with_suffix(".pack").read_bytes() == b"bbaccc"
+    assert {p.stat().st_mode & 0o777 for p in (idx, idx.with_suffix(".pack"))} == {0o644}
 
 
 def test_a_pack_without_its_index_is_ignored(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ from typing import BinaryIO
 
 _MAGIC = b"KILNIDX1"
 _BUFFER = 1 << 20
+_MODE = 0o644  # as loose objects written in place: readable by a server's other users
 _TICK = 1_000_000_000  # ns: far above any kernel clock tick
 _QUIET = 0.05  # s between looks at packs/ for deduplication (a stat per miss cost 20%)
 
@@ -76,6 +77,7 @@ class PackWriter:
                 return
             if self._out is None:
                 fd, self._tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="pack-")
+                os.fchmod(fd, _MODE)
                 self._out = os.fdopen(fd, "wb", buffering=_BUFFER)
             self._out.write(data)
             self._entries[digest] = (self._offset, len(data))
@@ -96,6 +98,7 @@ class PackWriter:
             self._folder.mkdir(exist_ok=True)
             os.replace(self._tmp_name, self._folder / f"{name}.pack")
             fd, tmp_idx = tempfile.mkstemp(dir=self._tmp, prefix="idx-")
+            os.fchmod(fd, _MODE)
             with os.fdopen(fd, "wb") as out:
                 out.write(index_bytes(self._entries, self._offset))
             idx = self._folder / f"{name}.idx"
