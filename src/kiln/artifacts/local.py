@@ -100,10 +100,7 @@ class LocalArtifactStore:
         would dominate adding many small files. A crash can leave a short object;
         :meth:`has_object` checks the size before trusting it, and every read verifies
         the hash."""
-        # The packs are checked only if their index is loaded already: reading it (0.1 s
-        # for 100,000 packed objects) to avoid a duplicate of a few objects is not worth it.
-        packed = self._packs.find(sha256, thorough=False) if self._packs.loaded else None
-        if packed is not None and packed.size == len(data):
+        if self._packed_already(sha256, len(data)):
             return
         target = os.path.join(self.url, sha256[:2], sha256[2:])
         try:
@@ -126,6 +123,14 @@ class LocalArtifactStore:
                 view = view[os.write(fd, view):]
         finally:
             os.close(fd)
+
+    def _packed_already(self, sha256: str, size: int) -> bool:
+        # Checked only if the pack index is loaded already: reading it (0.1 s for 100,000
+        # packed objects) to avoid storing one object twice is not worth it.
+        if not self._packs.loaded:
+            return False
+        packed = self._packs.find(sha256, thorough=False)
+        return packed is not None and packed.size == size
 
     @contextlib.contextmanager
     def packer(self) -> Iterator[Packer]:
@@ -189,7 +194,7 @@ class LocalArtifactStore:
         digest = new_hash()
         digest.update(data)
         sha = digest.hexdigest()
-        if self.exists(sha):
+        if self.path_of(sha).exists() or self._packed_already(sha, len(data)):
             return StoredObject(sha, len(data))
         return self.put_stream(io.BytesIO(data), sync=sync)
 
