@@ -150,7 +150,8 @@ class LocalArtifactStore:
         except BaseException:
             writer.abort()
             raise
-        writer.close()
+        if writer.close() is not None:
+            self._packs.published()
 
     def read_located(self, sha256: str, loc: ObjectLocation, fd: int | None = None) -> bytes:
         """The verified bytes at ``loc`` (from :meth:`locate`); ``fd`` may be the open pack."""

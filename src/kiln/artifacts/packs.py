@@ -162,6 +162,7 @@ class PackIndex:
         self._lock = threading.Lock()
         self._stamp: int | None = None
         self._next_look = 0.0
+        self._stale = False  # this process published a pack since the last look
         self._loaded: frozenset[str] = frozenset()
         # swapped as one tuple, so a reader never pairs a pack number with another list
         self._state: tuple[list[Path], dict[str, tuple[int, int, int]]] = ([], {})
@@ -186,7 +187,8 @@ class PackIndex:
 
     def refresh(self, *, thorough: bool = False, force: bool = False) -> bool:
         """Load indexes that appeared since the last look; ``True`` if anything changed."""
-        if not thorough and not force:
+        stale, self._stale = self._stale, False
+        if not thorough and not force and not stale:
             now = time.monotonic()
             if now < self._next_look and self._stamp is not None:
                 return False
@@ -198,7 +200,7 @@ class PackIndex:
         # A folder's mtime has the kernel's clock tick (a few ms): two renames in one tick
         # leave one stamp, so a recent stamp proves nothing to a reader.
         recent = thorough and time.time_ns() - stamp < _TICK
-        if stamp == self._stamp and not recent and not force:
+        if stamp == self._stamp and not recent and not force and not stale:
             return False
         with self._lock:
             names = frozenset(n for n in os.listdir(self.folder) if n.endswith(".idx")
@@ -226,6 +228,10 @@ class PackIndex:
             self._loaded = frozenset(loaded)
             self._stamp = stamp
         return True
+
+    def published(self) -> None:
+        """Note that this process published a pack: the next miss looks at once."""
+        self._stale = True
 
     def packs_holding(self, sha256: str) -> list[Path]:
         """Every pack (not only the first) whose index names ``sha256``."""

@@ -150,6 +150,8 @@ def hashes(listing: Listing, base: str, cache: FolderCache, progress: Progress |
     jobs = [(i, base + listing.rels[i], listing.sizes[i]) for i in todo]
     local = _local_store(store)
     pack = local is not None and len(jobs) >= _PACK_MIN
+    if pack and local is not None:
+        local.refresh_packs()  # objects packed by others are not stored again
     forkable = len(jobs) >= _FORK_MIN and hasattr(os, "fork") and (
         store is None or local is not None) and max(listing.sizes) <= _SMALL
     with (local.packer() if pack and local is not None and not forkable
@@ -176,6 +178,7 @@ def _missing(store: ArtifactStore, indexes: list[int], hexes: list[str], sizes: 
              ) -> list[int]:
     local = _local_store(store)
     if local is not None:
+        local.refresh_packs()  # a long-lived store may not know what another process packed
         return [i for i in indexes if not local.has_object(hexes[i], sizes[i])]
     return [i for i in indexes if not store.exists(hexes[i])]
 
@@ -215,10 +218,9 @@ def _forked(jobs: Sequence[tuple[int, str, int]], store: LocalArtifactStore | No
     never touch the metadata store."""
     import multiprocessing
 
-    if store is not None:
-        store.refresh_packs()  # once here, not in every child
     batches = [jobs[i:i + _FORK_BATCH] for i in range(0, len(jobs), _FORK_BATCH)]
-    # Forked, the children inherit the store through the initializer (never pickled).
+    # Forked, the children inherit the store, its pack index loaded, through the
+    # initializer (never pickled).
     with multiprocessing.get_context("fork").Pool(
             os.cpu_count() or 2, initializer=_adopt, initargs=(store, pack)) as pool:
         for batch, out in zip(batches, pool.imap(_hash_small, batches), strict=True):
@@ -437,6 +439,8 @@ def restore(store: ArtifactStore, files: dict[str, dict[str, Any]], dest: Path,
     for out in _parallel(partial(_restore_batch, store=store), jobs, progress):
         for rel, size, mtime_ns, inode, sha in out:
             kept[rel] = (size, mtime_ns, inode, sha)
+    if len(kept) == len(files):  # the cache in the scan's (the manifest's) order: then the
+        kept = {rel: kept[rel] for rel in files}  # next status compares it column-wise
     cols = list(zip(*kept.values(), strict=True)) if kept else [(), (), (), ()]
     cache.set(Listing(list(kept), list(cols[0]), list(cols[1]), list(cols[2])), list(cols[3]))
     cache.tree = tree if prune else None  # only then does dest hold exactly ``files``
