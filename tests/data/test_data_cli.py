@@ -67,6 +67,26 @@ def test_version_a_folder_pull_it_back_and_check_status(tmp_path: Path) -> None:
     assert all(v["file_count"] == 40 for v in versions)
 
 
+def test_many_small_files_are_packed_and_pulled_back(tmp_path: Path) -> None:
+    from kiln.data.snapshot import _PACK_MIN
+
+    data = tmp_path / "shards"
+    files = {f"s{i % 7}/{i}.bin": os.urandom(1000) for i in range(3 * _PACK_MIN)}
+    for rel, body in files.items():
+        (data / rel).parent.mkdir(parents=True, exist_ok=True)
+        (data / rel).write_bytes(body)
+    out = _kiln(tmp_path, "data", "add", "shards", "--name", "shards")
+    assert out.returncode == 0, out.stderr
+    assert list((tmp_path / ".kiln" / "artifacts" / "packs").glob("*.idx"))
+    shutil.rmtree(data)
+    pulled = _kiln(tmp_path, "data", "pull")
+    assert pulled.returncode == 0, pulled.stderr
+    assert f"{len(files)} files written" in pulled.stdout
+    assert {p.relative_to(data).as_posix(): p.read_bytes() for p in data.rglob("*")
+            if p.is_file()} == files
+    assert "up to date with shards@1" in _kiln(tmp_path, "data", "status").stdout
+
+
 def test_validate_fails_a_bad_batch_and_writes_an_html_report(tmp_path: Path) -> None:
     path = tmp_path / "batch.parquet"
     _frame(0).to_parquet(path)

@@ -126,3 +126,19 @@ def test_forget_twice_finds_nothing_more(tmp_path: Path) -> None:
         assert second["predictions"].removed == [] and second["online_features"].removed == []
         assert second["datasets"].removed == []
         assert len(ws.dataset_versions("customers")) == 3
+
+
+def test_a_packed_object_is_deleted_from_its_pack(tmp_path: Path) -> None:
+    from kiln.artifacts.local import LocalArtifactStore
+    from kiln.governance.forget import _delete_local
+
+    ws = Workspace(settings=Settings(home=tmp_path / ".kiln"))
+    store = ws.artifacts
+    assert isinstance(store, LocalArtifactStore)
+    with store.packer() as pack:
+        gone, keep = pack.add(b'{"user": 123}'), pack.add(b'{"user": 456}')
+    assert _delete_local(ws, gone)
+    assert not store.exists(gone) and store.get_bytes(keep) == b'{"user": 456}'
+    packs = list((tmp_path / ".kiln" / "artifacts" / "packs").glob("*.pack"))
+    assert packs and all(b'"user": 123' not in p.read_bytes() for p in packs)
+    ws.close()

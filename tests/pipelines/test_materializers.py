@@ -116,3 +116,21 @@ def test_memory_mapped_inputs_are_not_copied(ws: Workspace) -> None:
 
     result = fan.run()
     assert [result.output(n) for n in ("owns", "owns_2", "owns_3")] == [False] * 3
+
+
+def test_a_packed_array_is_loaded_from_a_verified_copy(ws: Workspace) -> None:
+    import io
+
+    from kiln.artifacts.local import LocalArtifactStore
+    from kiln.pipelines.materializers import get_materializer
+
+    store = ws.artifacts
+    assert isinstance(store, LocalArtifactStore)
+    arr = np.arange(12.0).reshape(3, 4) + np.random.default_rng().random()
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    with store.packer() as pack:  # no file of its own to map
+        sha = pack.add(buf.getvalue())
+    assert not store.path_of(sha).exists()
+    back = get_materializer("ndarray").load(sha, store)
+    assert isinstance(back, np.memmap) and np.array_equal(back, arr)

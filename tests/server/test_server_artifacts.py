@@ -142,3 +142,19 @@ def test_client_with_object_store_access_skips_the_server(live: LiveServer, tmp_
     via = Workspace(settings=Settings(home=tmp_path / "d", server=live.url))
     assert isinstance(via.artifacts, HttpArtifactStore)
     via.close()
+
+
+def test_packed_objects_download_with_range(live: LiveServer, tmp_path: Path) -> None:
+    data = bytes(range(256)) * 40
+    with live.artifacts.packer() as pack:  # published after the server opened its store
+        sha = pack.add(data)
+        pack.add(b"a neighbour in the same pack")
+    assert not live.artifacts.path_of(sha).exists()
+    api = f"{live.url}/api/v1"
+    r = httpx.get(f"{api}/artifacts/{sha}", headers={"Range": "bytes=1000-1999"})
+    assert r.status_code == 206 and r.content == data[1000:2000]
+    assert r.headers["content-range"] == f"bytes 1000-1999/{len(data)}"
+    assert httpx.get(f"{api}/artifacts/{sha}").content == data
+    assert httpx.head(f"{api}/artifacts/{sha}").status_code == 200
+    assert httpx.get(f"{api}/artifacts/{'0' * 64}").status_code == 404
+    assert _store(live).get_file(sha, tmp_path / "copy.bin").read_bytes() == data

@@ -138,12 +138,12 @@ def _json(text: Any) -> Any:
 
 
 def _delete_local(ws: Workspace, sha256: str) -> bool:
-    """Remove an object from a local artifact store (others have no delete)."""
-    path_of = getattr(ws.artifacts, "path_of", None)
-    if path_of is None:
+    """Remove an object from a local artifact store, loose or packed (others have no
+    delete)."""
+    delete = getattr(ws.artifacts, "delete", None)
+    if delete is None:
         return False
-    path = Path(path_of(sha256))
-    path.unlink(missing_ok=True)
+    delete(sha256)
     return True
 
 

@@ -103,9 +103,10 @@ class NdarrayMaterializer:
     def load(self, sha256: str, store: ArtifactStore) -> Any:
         import numpy as np
 
-        path_of = getattr(store, "path_of", None)
-        if path_of is not None and store.exists(sha256):
-            return np.load(path_of(sha256), mmap_mode="r", allow_pickle=False)
+        locate = getattr(store, "locate", None)
+        loc = locate(sha256) if locate is not None else None
+        if loc is not None and not loc.packed:  # a loose file of a local store: mapped
+            return np.load(loc.path, mmap_mode="r", allow_pickle=False)
         cache = Path(tempfile.gettempdir()) / "kiln-npy-cache" / f"{sha256}.npy"
         if not cache.exists():
             store.get_file(sha256, cache)

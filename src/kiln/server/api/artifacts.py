@@ -129,15 +129,17 @@ def head(sha256: str, request: Request, _: Viewer) -> Response:
 def download(sha256: str, request: Request, _: Viewer) -> Response:
     store = artifacts(request)
     sha = check_sha(sha256)
-    path_of = getattr(store, "path_of", None)
-    if path_of is not None:
-        path = path_of(sha)
-        if not path.is_file():
+    locate = getattr(store, "locate", None)
+    if locate is not None:
+        loc = locate(sha)
+        if loc is None:
             raise NotFoundError(f"artifact {sha} is not in the store")
-        return FileResponse(path, media_type="application/octet-stream")
-    if not store.exists(sha):
+        if not loc.packed:
+            return FileResponse(loc.path, media_type="application/octet-stream")
+    elif not store.exists(sha):
         raise NotFoundError(f"artifact {sha} is not in the store")
-    # Remote stores (s3://, gs://...): copy to a temporary file, then stream it.
+    # Packed objects (small) and remote stores (s3://, gs://...): a verified copy in a
+    # temporary file, then streamed, so Range requests work the same.
     folder = tempfile.mkdtemp(prefix="kiln-dl-")
     path = store.get_file(sha, Path(folder) / sha)
     return FileResponse(path, media_type="application/octet-stream",
