@@ -243,13 +243,7 @@ def _hash_small(batch: Sequence[tuple[int, str, int]]) -> list[tuple[int, str]]:
     with (store.packer() if pack and store is not None
           else contextlib.nullcontext()) as packer:
         for i, path, size in batch:
-            data = _read_small(path, size)
-            sha = hashlib.sha256(data).hexdigest()
-            if packer is not None and size <= _PACK_MAX:
-                packer.add(data, sha)
-            elif store is not None:
-                store.put_loose(sha, data)
-            out.append((i, sha))
+            out.append((i, _store_small(path, size, packer, store, None)))
     return out
 
 
@@ -262,16 +256,24 @@ def _hash_batch(batch: Sequence[tuple[int, str, int]], store: ArtifactStore | No
             stored = store.put_file(Path(path)) if store is not None else None
             sha = stored.sha256 if stored is not None else _hash_stream(path)
         else:
-            data = _read_small(path, size)
-            sha = hashlib.sha256(data).hexdigest()
-            if packer is not None and size <= _PACK_MAX:
-                packer.add(data, sha)
-            elif local is not None:
-                local.put_loose(sha, data)
-            elif store is not None:
-                store.put_bytes(data)
+            sha = _store_small(path, size, packer, local, store)
         out.append((i, sha))
     return out
+
+
+def _store_small(path: str, size: int, packer: Packer | None,
+                 local: LocalArtifactStore | None, store: ArtifactStore | None) -> str:
+    """Read a small file whole, hash it, store it (in the pack, else loose in the local
+    store, else through ``store``); its sha256."""
+    data = _read_small(path, size)
+    sha = hashlib.sha256(data).hexdigest()
+    if packer is not None and size <= _PACK_MAX:
+        packer.add(data, sha)
+    elif local is not None:
+        local.put_loose(sha, data)
+    elif store is not None:
+        store.put_bytes(data)
+    return sha
 
 
 def _read_small(path: str, size: int) -> bytes:
