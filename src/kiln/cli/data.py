@@ -60,14 +60,14 @@ def _progress(label: str) -> Iterator[_Bar | _NoBar]:
         yield _Bar(progress, label)
 
 
-def _files_only() -> tuple[Any, Any]:
+def _files_only(settings: Any = None) -> tuple[Any, Any]:
     """The artifact store and stat cache alone: pull and status need no metadata store
     (and skip its import and connection)."""
     from kiln.artifacts import open_artifact_store
     from kiln.data.statcache import StatCache
     from kiln.settings import Settings
 
-    settings = Settings.load()
+    settings = settings or Settings.load()
     return (open_artifact_store(settings.artifacts_url),
             StatCache(settings.home / "cache" / "stat"))
 
@@ -93,10 +93,12 @@ def data() -> None:
 @json_option
 def add(path: Path, name: str | None, message: str, as_json: bool) -> None:
     """Snapshot PATH (a file or a folder) as a new version and write PATH.kiln."""
+    forked = _snapshot_in_child(path)
     ws = workspace()
     before = _latest(ws, name or path.resolve().name)
     with _progress(f"adding {path}") as bar:
-        dv = ws.add_dataset(path, name, description=message, progress=bar)
+        snap = forked.result() if forked is not None else None
+        dv = ws.add_dataset(path, name, description=message, progress=bar, snapshot=snap)
     if as_json:
         emit_json({**dv.to_dict(), "new": before != dv.version})
         return
@@ -104,6 +106,25 @@ def add(path: Path, name: str | None, message: str, as_json: bool) -> None:
     rows = f", {dv.rows} rows" if dv.rows is not None else ""
     click.echo(f"{state} {dv.ref}: {dv.file_count} files, {_size(dv.size)}{rows}; "
                f"pointer {path}.kiln (commit it to git)")
+
+
+def _snapshot_in_child(path: Path) -> Any:
+    """For a re-add (a folder the stat cache knows, into a local artifact store), the
+    snapshot in a child process while this one opens the metadata store
+    (:class:`kiln.data.snapshot.ForkedSnapshot`); ``None`` for the in-process path."""
+    from kiln.settings import Settings
+
+    settings = Settings.load()
+    if settings.server or not path.is_dir():
+        return None
+    artifacts, cache = _files_only(settings)
+    from kiln.artifacts.local import LocalArtifactStore
+
+    if not isinstance(artifacts, LocalArtifactStore) or not cache.knows(path.resolve()):
+        return None  # a first add (in-process, with its progress bar), or a remote store
+    from kiln.data.snapshot import ForkedSnapshot
+
+    return ForkedSnapshot.start(lambda: artifacts, path, cache)
 
 
 def _latest(ws: Any, name: str) -> int | None:

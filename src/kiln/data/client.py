@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from kiln.artifacts.base import ArtifactStore
     from kiln.data.compare import DataDiff
     from kiln.data.pointer import Pointer
-    from kiln.data.snapshot import Progress, Restored
+    from kiln.data.snapshot import Progress, Restored, Snapshot
     from kiln.data.statcache import StatCache
     from kiln.data.validation import ValidationReport
     from kiln.entities import DatasetVersion
@@ -53,11 +53,14 @@ class DataClient(WorkspaceCore):
     # -- versions ---------------------------------------------------------------------
     def add_dataset(self, path: str | os.PathLike[str], name: str | None = None, *,
                     description: str = "", pointer: bool = True,
-                    progress: Progress | None = None) -> DatasetVersion:
+                    progress: Progress | None = None,
+                    snapshot: Snapshot | None = None) -> DatasetVersion:
         """Snapshot a file or directory as a new version of dataset ``name``
         (default: the path's name) and write its pointer file ``PATH.kiln``.
 
-        Adding content equal to the latest version returns that version.
+        Adding content equal to the latest version returns that version. ``snapshot``:
+        one of ``path`` already stored in this workspace's artifact store (the CLI makes
+        it in a child process while the metadata store opens).
         """
         from kiln.data.pointer import write_pointer
         from kiln.data.snapshot import store_snapshot
@@ -65,7 +68,7 @@ class DataClient(WorkspaceCore):
 
         src = Path(path)
         name = check_name(name or src.resolve().name)
-        snap = store_snapshot(self.artifacts, src, self.stat_cache, progress)
+        snap = snapshot or store_snapshot(self.artifacts, src, self.stat_cache, progress)
         try:
             latest: DatasetVersion | None = self.store.latest_dataset_version(name)
         except NotFoundError:

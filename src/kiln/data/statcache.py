@@ -80,6 +80,10 @@ class StatCache:
     def _file(self, root: Path) -> Path:
         return self.folder / (hashlib.sha1(str(root).encode()).hexdigest() + ".bin")
 
+    def knows(self, root: Path) -> bool:
+        """Whether a cache of ``root`` (an absolute path) exists: it was added or pulled."""
+        return self._file(root).is_file()
+
     def load(self, root: Path) -> FolderCache:
         """The cache of ``root`` (an absolute path); empty if none or unreadable."""
         try:
