@@ -175,3 +175,15 @@ def test_trees_of_packed_files_keep_their_ids(tmp_path: Path) -> None:
     assert put_tree(packed_store, src) == loose
     out = get_tree(packed_store, loose.sha256, tmp_path / "out")
     assert sorted(os.listdir(out)) == [f"{i}.txt" for i in range(5)]
+
+
+def test_locate_many_finds_packed_loose_and_missing_objects(tmp_path: Path) -> None:
+    store = LocalArtifactStore(tmp_path / "objects")
+    with store.packer() as pack:
+        packed = [pack.add(f"packed {i}".encode()) for i in range(5)]
+    loose = store.put_bytes(b"a loose object").sha256
+    missing = "0" * 64
+    found = store.locate_many([*packed, loose, missing])
+    assert found == [store.locate(sha) for sha in [*packed, loose, missing]]
+    assert [f.packed for f in found[:6] if f is not None] == [True] * 5 + [False]
+    assert found[-1] is None

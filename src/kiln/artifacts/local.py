@@ -69,6 +69,22 @@ class LocalArtifactStore:
         except (FileNotFoundError, NotADirectoryError):
             return self._packs.find(check_sha(sha256))
 
+    def locate_many(self, shas: list[str]) -> list[ObjectLocation | None]:
+        """:meth:`locate` for many objects (a pull): packed ones are looked up in the
+        index first, without a ``stat`` and a ``Path`` each (1.4 s for 100,000 before)."""
+        self._packs.refresh(thorough=True)
+        out: list[ObjectLocation | None] = []
+        for sha in shas:
+            hit = self._packs.find(check_sha(sha), thorough=False)
+            if hit is None:
+                loose = os.path.join(self.url, sha[:2], sha[2:])
+                try:
+                    hit = ObjectLocation(Path(loose), 0, os.stat(loose).st_size, False)
+                except (FileNotFoundError, NotADirectoryError):
+                    hit = self.locate(sha)  # published a moment ago, or not stored
+            out.append(hit)
+        return out
+
     def has_object(self, sha256: str, size: int) -> bool:
         """Whether an object of ``size`` bytes is stored (a loose file of another size was
         cut short by a crash): the quick check before storing many small objects."""

@@ -482,7 +482,9 @@ def restore(store: ArtifactStore, files: dict[str, dict[str, Any]], dest: Path,
     local_store = _local_store(store)
     if local_store is not None:
         # Read in pack order: a batch then reads one or two packs, front to back.
-        found = [(local_store.locate(sha) if size <= _SMALL else None, rel, sha, size)
+        small = local_store.locate_many([sha for _, sha, size in todo if size <= _SMALL])
+        where = iter(small)
+        found = [(next(where) if size <= _SMALL else None, rel, sha, size)
                  for rel, sha, size in todo]
         found.sort(key=lambda r: (str(r[0].path), r[0].offset) if r[0] is not None
                    else ("", 0))
