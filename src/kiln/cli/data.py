@@ -16,6 +16,8 @@ from kiln.cli._ws import workspace
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
+    from kiln.data.snapshot import ForkedSnapshot
+
 
 class _Bar:
     """Adapts a rich progress bar to :class:`kiln.data.snapshot.Progress`."""
@@ -108,7 +110,7 @@ def add(path: Path, name: str | None, message: str, as_json: bool) -> None:
                f"pointer {path}.kiln (commit it to git)")
 
 
-def _snapshot_in_child(path: Path) -> Any:
+def _snapshot_in_child(path: Path) -> ForkedSnapshot | None:
     """For a re-add (a folder the stat cache knows, into a local artifact store), the
     snapshot in a child process while this one opens the metadata store
     (:class:`kiln.data.snapshot.ForkedSnapshot`); ``None`` for the in-process path."""
